@@ -1,0 +1,2 @@
+//! `venuebox`: the service binary.
+fn main() {}
