@@ -147,9 +147,10 @@ class Shell:
 def start_qemu(img, ports, sock_path, console_log):
     """Starts QEMU (TCG) on the disk with user networking forwarding the given ports."""
     fwd = ",".join(f"hostfwd=tcp:127.0.0.1:{h}-:{g}" for g, h in ports.items())
-    cmdline = "root=PARTLABEL=rootfs-a ro console=ttyS0 quiet loglevel=3 systemd.show_status=0"
+    cmdline = ("root=PARTLABEL=rootfs-a ro console=ttyS0 quiet loglevel=3 systemd.show_status=0"
+               " mitigations=off")
     args = [
-        "qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-cpu", "max",
+        "qemu-system-x86_64", "-machine", "q35", "-accel", "tcg",
         "-smp", "2", "-m", "1024", "-nodefaults", "-no-user-config", "-display", "none",
         "-kernel", f"{img}/vmlinuz", "-initrd", f"{img}/initrd.img", "-append", cmdline,
         "-drive", f"file={img}/disk.img,format=raw,if=virtio,cache=unsafe",
