@@ -205,10 +205,7 @@ impl Default for LogConfig {
 impl Config {
     /// Loads the file (or the defaults when `path` is `None`), then applies environment
     /// overrides from `env`, then validates.
-    pub fn load(
-        path: Option<&Path>,
-        env: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<Self, ConfigError> {
+    pub fn load(path: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
         let text = match path {
             Some(p) => std::fs::read_to_string(p).map_err(|source| ConfigError::Read {
                 path: p.to_owned(),
@@ -216,19 +213,17 @@ impl Config {
             })?,
             None => String::new(),
         };
-        let mut table: toml::Table =
-            toml::from_str(&text).map_err(|source| ConfigError::Parse {
+        let mut table: toml::Table = toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            origin: path.map(Path::to_owned),
+            source,
+        })?;
+        crate::config_env::apply(&mut table, env)?;
+        let config: Config = toml::Value::Table(table)
+            .try_into()
+            .map_err(|source| ConfigError::Parse {
                 origin: path.map(Path::to_owned),
                 source,
             })?;
-        crate::config_env::apply(&mut table, env)?;
-        let config: Config =
-            toml::Value::Table(table)
-                .try_into()
-                .map_err(|source| ConfigError::Parse {
-                    origin: path.map(Path::to_owned),
-                    source,
-                })?;
         config.validate()?;
         Ok(config)
     }
@@ -249,9 +244,7 @@ impl Config {
             return invalid("window.max_segments must be between 2 and 256");
         }
         if w.max_segment_bytes == 0 || w.max_segment_bytes > w.max_bytes {
-            return invalid(
-                "window.max_segment_bytes must be positive and at most window.max_bytes",
-            );
+            return invalid("window.max_segment_bytes must be positive and at most window.max_bytes");
         }
         if !venuebox_proto::http_path::is_plain_name(&self.ingest.playlist) {
             return invalid("ingest.playlist must be a plain file name");
@@ -261,9 +254,7 @@ impl Config {
         }
         let d = &self.demo;
         if d.width < 16 || d.height < 16 || d.fps == 0 || d.segment_secs == 0 || d.video_kbps == 0 {
-            return invalid(
-                "demo: width/height must be >= 16 and fps, segment_secs, video_kbps positive",
-            );
+            return invalid("demo: width/height must be >= 16 and fps, segment_secs, video_kbps positive");
         }
         if self.ingest.poll_ms == 0 {
             return invalid("ingest.poll_ms must be positive");

@@ -8,10 +8,7 @@ use crate::config::{Config, ConfigError, ENV_PREFIX};
 pub const RESERVED_PREFIXES: &[&str] = &["VENUEBOX_R2_", "VENUEBOX_ADMIN_"];
 
 /// Applies every `VENUEBOX_*` variable of `env` to `table`.
-pub fn apply(
-    table: &mut toml::Table,
-    env: impl IntoIterator<Item = (String, String)>,
-) -> Result<(), ConfigError> {
+pub fn apply(table: &mut toml::Table, env: impl IntoIterator<Item = (String, String)>) -> Result<(), ConfigError> {
     let defaults = toml::Table::try_from(Config::default()).expect("defaults serialise");
     for (var, value) in env {
         let Some(rest) = var.strip_prefix(ENV_PREFIX) else {
@@ -24,11 +21,9 @@ pub fn apply(
             var: var.clone(),
             reason: "names no configuration field (see `venuebox --print-config`)".into(),
         })?;
-        let typed = typed_value(&defaults[&section][&field], &value).map_err(|reason| {
-            ConfigError::Env {
-                var: var.clone(),
-                reason,
-            }
+        let typed = typed_value(&defaults[&section][&field], &value).map_err(|reason| ConfigError::Env {
+            var: var.clone(),
+            reason,
         })?;
         let entry = table
             .entry(section)
@@ -47,9 +42,7 @@ pub fn apply(
 /// Finds `(section, field)` such that `SECTION_FIELD` (upper case) equals `rest`.
 fn split_name(defaults: &toml::Table, rest: &str) -> Option<(String, String)> {
     defaults.iter().find_map(|(section, fields)| {
-        let field_part = rest
-            .strip_prefix(&section.to_uppercase())?
-            .strip_prefix('_')?;
+        let field_part = rest.strip_prefix(&section.to_uppercase())?.strip_prefix('_')?;
         let fields = fields.as_table()?;
         let field = fields.keys().find(|k| k.to_uppercase() == field_part)?;
         Some((section.clone(), field.clone()))
@@ -60,18 +53,9 @@ fn split_name(defaults: &toml::Table, rest: &str) -> Option<(String, String)> {
 fn typed_value(default: &toml::Value, raw: &str) -> Result<toml::Value, String> {
     let raw = raw.trim();
     Ok(match default {
-        toml::Value::Integer(_) => toml::Value::Integer(
-            raw.parse()
-                .map_err(|_| format!("{raw:?} is not an integer"))?,
-        ),
-        toml::Value::Float(_) => toml::Value::Float(
-            raw.parse()
-                .map_err(|_| format!("{raw:?} is not a number"))?,
-        ),
-        toml::Value::Boolean(_) => toml::Value::Boolean(
-            raw.parse()
-                .map_err(|_| format!("{raw:?} is not true/false"))?,
-        ),
+        toml::Value::Integer(_) => toml::Value::Integer(raw.parse().map_err(|_| format!("{raw:?} is not an integer"))?),
+        toml::Value::Float(_) => toml::Value::Float(raw.parse().map_err(|_| format!("{raw:?} is not a number"))?),
+        toml::Value::Boolean(_) => toml::Value::Boolean(raw.parse().map_err(|_| format!("{raw:?} is not true/false"))?),
         _ => toml::Value::String(raw.to_owned()),
     })
 }

@@ -91,11 +91,7 @@ impl Service {
     }
 
     /// Sets how the configuration is read again on [`Control::Reload`], and the log handle.
-    pub fn with_reload(
-        mut self,
-        reloader: Reloader,
-        log: Option<crate::logging::LogHandle>,
-    ) -> Self {
+    pub fn with_reload(mut self, reloader: Reloader, log: Option<crate::logging::LogHandle>) -> Self {
         self.reloader = Some(reloader);
         self.log = log;
         self
@@ -111,24 +107,19 @@ impl Service {
         &self.state
     }
 
-    fn spawn<E>(
-        &mut self,
-        name: &'static str,
-        task: impl Future<Output = Result<(), E>> + Send + 'static,
-    ) where
+    fn spawn<E>(&mut self, name: &'static str, task: impl Future<Output = Result<(), E>> + Send + 'static)
+    where
         E: Into<anyhow::Error> + Send + 'static,
     {
         self.essential += 1;
-        self.tasks
-            .spawn(async move { (name, task.await.map_err(Into::into)) });
+        self.tasks.spawn(async move { (name, task.await.map_err(Into::into)) });
     }
 
     /// Reports READY=1, then runs until shutdown or until an essential task stops.
     pub async fn run(mut self, mut control: mpsc::Receiver<Control>) -> anyhow::Result<()> {
         systemd::ready(&status::status_line(&self.state));
         tracing::info!(addr = %self.local_addr, "venuebox ready");
-        let mut tick =
-            tokio::time::interval(systemd::watchdog_interval().unwrap_or(STATUS_INTERVAL));
+        let mut tick = tokio::time::interval(systemd::watchdog_interval().unwrap_or(STATUS_INTERVAL));
         let result = loop {
             tokio::select! {
                 biased;
@@ -143,10 +134,7 @@ impl Service {
         systemd::stopping();
         self.shutdown.cancel();
         let drain = async { while self.tasks.join_next().await.is_some() {} };
-        if tokio::time::timeout(Duration::from_secs(5), drain)
-            .await
-            .is_err()
-        {
+        if tokio::time::timeout(Duration::from_secs(5), drain).await.is_err() {
             tracing::warn!("tasks did not stop within 5 s");
         }
         tracing::info!("venuebox stopped");
@@ -192,9 +180,7 @@ impl Service {
     }
 }
 
-fn task_stopped(
-    joined: Result<(&'static str, anyhow::Result<()>), tokio::task::JoinError>,
-) -> anyhow::Error {
+fn task_stopped(joined: Result<(&'static str, anyhow::Result<()>), tokio::task::JoinError>) -> anyhow::Error {
     match joined {
         Ok((name, Ok(()))) => anyhow!("essential task {name} stopped"),
         Ok((name, Err(e))) => e.context(format!("essential task {name} failed")),
@@ -211,11 +197,7 @@ pub fn limits(config: &Config) -> WindowLimits {
     }
 }
 
-type Producer = (
-    PathBuf,
-    Option<Arc<ffmpeg::ChildStats>>,
-    Option<tempfile::TempDir>,
-);
+type Producer = (PathBuf, Option<Arc<ffmpeg::ChildStats>>, Option<tempfile::TempDir>);
 
 /// Starts the process that writes HLS (demo ffmpeg), or nothing for `hls-dir`.
 fn start_producer(
@@ -230,20 +212,13 @@ fn start_producer(
                 .prefix("venuebox-demo-")
                 .tempdir()
                 .context("creating the demo folder")?;
-            let spec = demo::ffmpeg_spec(
-                &config.ingest.ffmpeg,
-                &config.demo,
-                dir.path(),
-                &config.ingest.playlist,
-            );
+            let spec = demo::ffmpeg_spec(&config.ingest.ffmpeg, &config.demo, dir.path(), &config.ingest.playlist);
             let stats = Arc::new(ffmpeg::ChildStats::default());
             let (task_stats, token) = (stats.clone(), shutdown.clone());
             tasks.spawn(async move {
                 (
                     "demo-ffmpeg",
-                    ffmpeg::supervise(spec, &task_stats, token)
-                        .await
-                        .map_err(Into::into),
+                    ffmpeg::supervise(spec, &task_stats, token).await.map_err(Into::into),
                 )
             });
             Ok((dir.path().to_owned(), Some(stats), Some(dir)))

@@ -40,10 +40,7 @@ impl AppState {
 
     /// The configuration in effect.
     pub fn config(&self) -> Arc<Config> {
-        self.config
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.config.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Replaces the configuration (SIGHUP reload).

@@ -115,11 +115,7 @@ pub fn metrics_text(state: &AppState) -> String {
             "# HELP venuebox_{name} {help}\n# TYPE venuebox_{name} gauge\nvenuebox_{name} {value}"
         );
     };
-    gauge(
-        "window_segments",
-        "Segments in the window.",
-        stats.segments as f64,
-    );
+    gauge("window_segments", "Segments in the window.", stats.segments as f64);
     gauge("window_bytes", "Bytes in the window.", stats.bytes as f64);
     gauge(
         "window_duration_seconds",

@@ -5,18 +5,12 @@ use std::time::Duration;
 
 /// Tells systemd every listener is bound and the service is up.
 pub fn ready(status: &str) {
-    notify(&[
-        sd_notify::NotifyState::Ready,
-        sd_notify::NotifyState::Status(status),
-    ]);
+    notify(&[sd_notify::NotifyState::Ready, sd_notify::NotifyState::Status(status)]);
 }
 
 /// Tells systemd the essential tasks were checked and are alive.
 pub fn watchdog(status: &str) {
-    notify(&[
-        sd_notify::NotifyState::Watchdog,
-        sd_notify::NotifyState::Status(status),
-    ]);
+    notify(&[sd_notify::NotifyState::Watchdog, sd_notify::NotifyState::Status(status)]);
 }
 
 /// Updates the one-line status.
@@ -32,8 +26,7 @@ pub fn stopping() {
 /// The interval at which WATCHDOG=1 must be sent (half of `WATCHDOG_USEC`), if enabled.
 pub fn watchdog_interval() -> Option<Duration> {
     let mut usec = 0;
-    (sd_notify::watchdog_enabled(false, &mut usec) && usec > 0)
-        .then(|| Duration::from_micros(usec / 2))
+    (sd_notify::watchdog_enabled(false, &mut usec) && usec > 0).then(|| Duration::from_micros(usec / 2))
 }
 
 fn notify(states: &[sd_notify::NotifyState<'_>]) {

@@ -43,9 +43,7 @@ impl SafePath {
             if part.is_empty() {
                 continue; // "//" and a trailing "/" carry no meaning here.
             }
-            let decoded = percent_decode_str(part)
-                .decode_utf8()
-                .map_err(|_| PathError::NotUtf8)?;
+            let decoded = percent_decode_str(part).decode_utf8().map_err(|_| PathError::NotUtf8)?;
             if !is_plain_name(&decoded) {
                 return Err(PathError::ForbiddenComponent);
             }
@@ -71,10 +69,7 @@ impl SafePath {
 /// A name that is safe to join onto a directory: no separators, no `.`/`..`, not hidden,
 /// no NUL or control characters.
 pub fn is_plain_name(name: &str) -> bool {
-    !name.is_empty()
-        && !name.starts_with('.')
-        && !name.contains(['/', '\\'])
-        && !name.chars().any(char::is_control)
+    !name.is_empty() && !name.starts_with('.') && !name.contains(['/', '\\']) && !name.chars().any(char::is_control)
 }
 
 #[cfg(test)]
@@ -86,10 +81,7 @@ mod tests {
         assert!(SafePath::parse("/").unwrap().components().is_empty());
         let p = SafePath::parse("/hls//seg-00000001.ts").unwrap();
         assert_eq!(p.components(), ["hls", "seg-00000001.ts"]);
-        assert_eq!(
-            SafePath::parse("/assets/a%20b.js").unwrap().relative(),
-            "assets/a b.js"
-        );
+        assert_eq!(SafePath::parse("/assets/a%20b.js").unwrap().relative(), "assets/a b.js");
     }
 
     #[test]
@@ -109,17 +101,10 @@ mod tests {
             "/..\\..\\x",
             "/hls%2f..%2f..%2fetc",
         ] {
-            assert_eq!(
-                SafePath::parse(bad),
-                Err(PathError::ForbiddenComponent),
-                "{bad}"
-            );
+            assert_eq!(SafePath::parse(bad), Err(PathError::ForbiddenComponent), "{bad}");
         }
         assert_eq!(SafePath::parse("etc/passwd"), Err(PathError::NotAbsolute));
-        assert_eq!(
-            SafePath::parse("//etc/passwd").unwrap().relative(),
-            "etc/passwd"
-        );
+        assert_eq!(SafePath::parse("//etc/passwd").unwrap().relative(), "etc/passwd");
         assert_eq!(SafePath::parse("/%ff"), Err(PathError::NotUtf8));
         assert_eq!(SafePath::parse(&"/a".repeat(17)), Err(PathError::TooLong));
         assert_eq!(

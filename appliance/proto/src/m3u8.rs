@@ -128,11 +128,7 @@ impl MediaPlaylist {
         let _ = writeln!(out, "#EXT-X-TARGETDURATION:{}", self.target_duration);
         let _ = writeln!(out, "#EXT-X-MEDIA-SEQUENCE:{}", self.media_sequence);
         if self.discontinuity_sequence > 0 {
-            let _ = writeln!(
-                out,
-                "#EXT-X-DISCONTINUITY-SEQUENCE:{}",
-                self.discontinuity_sequence
-            );
+            let _ = writeln!(out, "#EXT-X-DISCONTINUITY-SEQUENCE:{}", self.discontinuity_sequence);
         }
         if self.independent_segments {
             out.push_str("#EXT-X-INDEPENDENT-SEGMENTS\n");
@@ -189,10 +185,7 @@ struct Parser {
 
 impl Parser {
     fn run(mut self, text: &str) -> Result<MediaPlaylist, PlaylistError> {
-        let mut lines = text
-            .lines()
-            .enumerate()
-            .map(|(i, l)| (i + 1, l.trim_end_matches('\r')));
+        let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l.trim_end_matches('\r')));
         match lines.next() {
             Some((_, first)) if first.trim() == "#EXTM3U" => {}
             _ => return Err(PlaylistError::MissingHeader),
@@ -216,9 +209,7 @@ impl Parser {
         }
         Ok(MediaPlaylist {
             version: self.version.unwrap_or(1),
-            target_duration: self
-                .target_duration
-                .ok_or(PlaylistError::MissingTargetDuration)?,
+            target_duration: self.target_duration.ok_or(PlaylistError::MissingTargetDuration)?,
             media_sequence: self.media_sequence,
             discontinuity_sequence: self.discontinuity_sequence,
             independent_segments: self.independent,
@@ -231,12 +222,8 @@ impl Parser {
         let (name, value) = tag.split_once(':').unwrap_or((tag, ""));
         match name {
             "EXTINF" => self.pending_duration = Some(parse_extinf(n, value)?),
-            "EXT-X-TARGETDURATION" => {
-                self.target_duration = Some(parse_int(n, value, "EXT-X-TARGETDURATION")?)
-            }
-            "EXT-X-MEDIA-SEQUENCE" => {
-                self.media_sequence = parse_int(n, value, "EXT-X-MEDIA-SEQUENCE")?
-            }
+            "EXT-X-TARGETDURATION" => self.target_duration = Some(parse_int(n, value, "EXT-X-TARGETDURATION")?),
+            "EXT-X-MEDIA-SEQUENCE" => self.media_sequence = parse_int(n, value, "EXT-X-MEDIA-SEQUENCE")?,
             "EXT-X-DISCONTINUITY-SEQUENCE" => {
                 self.discontinuity_sequence = parse_int(n, value, "EXT-X-DISCONTINUITY-SEQUENCE")?
             }
@@ -249,9 +236,7 @@ impl Parser {
             "EXT-X-MAP" => self.map = Some(parse_map(n, value)?),
             "EXT-X-ENDLIST" => self.end_list = true,
             "EXT-X-INDEPENDENT-SEGMENTS" => self.independent = true,
-            "EXT-X-STREAM-INF" | "EXT-X-I-FRAME-STREAM-INF" => {
-                return Err(PlaylistError::MasterPlaylist)
-            }
+            "EXT-X-STREAM-INF" | "EXT-X-I-FRAME-STREAM-INF" => return Err(PlaylistError::MasterPlaylist),
             "EXT-X-BYTERANGE" => return Err(PlaylistError::ByteRangeUnsupported(n)),
             _ => {} // RFC 8216 section 4.1: unknown tags are ignored.
         }
@@ -259,10 +244,7 @@ impl Parser {
     }
 
     fn uri(&mut self, n: usize, uri: &str) -> Result<(), PlaylistError> {
-        let duration = self
-            .pending_duration
-            .take()
-            .ok_or(PlaylistError::UriWithoutExtinf(n))?;
+        let duration = self.pending_duration.take().ok_or(PlaylistError::UriWithoutExtinf(n))?;
         if uri.chars().any(char::is_control) {
             return Err(PlaylistError::BadUri(n));
         }
@@ -294,9 +276,7 @@ fn parse_int(n: usize, value: &str, tag: &'static str) -> Result<u64, PlaylistEr
 
 fn parse_extinf(n: usize, value: &str) -> Result<f64, PlaylistError> {
     let number = value.split(',').next().unwrap_or("").trim();
-    let ok_chars = !number.is_empty()
-        && number.len() <= 24
-        && number.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    let ok_chars = !number.is_empty() && number.len() <= 24 && number.bytes().all(|b| b.is_ascii_digit() || b == b'.');
     let secs: f64 = if ok_chars {
         number.parse().map_err(|_| bad(n, "EXTINF"))?
     } else {
@@ -313,9 +293,7 @@ fn parse_pdt(n: usize, value: &str) -> Result<String, PlaylistError> {
     let plausible = value.len() >= 10
         && value.len() <= 40
         && value.as_bytes()[..4].iter().all(u8::is_ascii_digit)
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-:.+".contains(&b));
+        && value.bytes().all(|b| b.is_ascii_alphanumeric() || b"-:.+".contains(&b));
     if plausible {
         Ok(value.to_owned())
     } else {
@@ -340,9 +318,7 @@ fn parse_map(n: usize, value: &str) -> Result<MediaMap, PlaylistError> {
     if uri.is_empty() || uri.chars().any(char::is_control) {
         return Err(bad(n, "EXT-X-MAP"));
     }
-    Ok(MediaMap {
-        uri: uri.to_owned(),
-    })
+    Ok(MediaMap { uri: uri.to_owned() })
 }
 
 /// Splits an attribute list (`A=1,B="x,y"`) into key/value pairs, honouring quotes.

@@ -84,17 +84,8 @@ mod tests {
 
     #[test]
     fn resolves_the_rfc_examples() {
-        assert_eq!(
-            resolve("bytes=0-499", 10_000),
-            Partial { start: 0, end: 499 }
-        );
-        assert_eq!(
-            resolve("bytes=500-999", 10_000),
-            Partial {
-                start: 500,
-                end: 999
-            }
-        );
+        assert_eq!(resolve("bytes=0-499", 10_000), Partial { start: 0, end: 499 });
+        assert_eq!(resolve("bytes=500-999", 10_000), Partial { start: 500, end: 999 });
         assert_eq!(
             resolve("bytes=-500", 10_000),
             Partial {

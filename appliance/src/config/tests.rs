@@ -3,10 +3,7 @@
 use super::*;
 
 fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
 }
 
 #[test]
@@ -26,10 +23,7 @@ fn unknown_fields_are_rejected_with_their_name() {
     let err = Config::load(Some(&path), []).unwrap_err().to_string();
     assert!(err.contains("listen_port"), "{err}");
     std::fs::write(&path, "[nope]\n").unwrap();
-    assert!(Config::load(Some(&path), [])
-        .unwrap_err()
-        .to_string()
-        .contains("nope"));
+    assert!(Config::load(Some(&path), []).unwrap_err().to_string().contains("nope"));
 }
 
 #[test]

@@ -13,12 +13,7 @@ pub const MAX_FILE_BYTES: u64 = 32 << 20;
 const NO_VIEWER: &str = include_str!("no_viewer.html");
 
 /// Serves `path` from `root`; `None` means not found.
-pub async fn serve(
-    root: &Path,
-    path: &SafePath,
-    method: &Method,
-    headers: &HeaderMap,
-) -> Option<Response<Body>> {
+pub async fn serve(root: &Path, path: &SafePath, method: &Method, headers: &HeaderMap) -> Option<Response<Body>> {
     let rel = if path.components().is_empty() {
         "index.html".to_owned()
     } else {
@@ -39,13 +34,7 @@ pub async fn serve(
     } else {
         Caching::Short
     };
-    Some(respond::bytes(
-        method,
-        headers,
-        data,
-        respond::mime_for(&rel),
-        caching,
-    ))
+    Some(respond::bytes(method, headers, data, respond::mime_for(&rel), caching))
 }
 
 /// Joins and canonicalises, refusing a result outside the canonical root (symlinks).

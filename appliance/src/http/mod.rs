@@ -19,11 +19,7 @@ use tokio_util::sync::CancellationToken;
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Accepts connections until `shutdown`, then lets open requests finish for a moment.
-pub async fn serve(
-    listener: TcpListener,
-    state: Arc<AppState>,
-    shutdown: CancellationToken,
-) -> std::io::Result<()> {
+pub async fn serve(listener: TcpListener, state: Arc<AppState>, shutdown: CancellationToken) -> std::io::Result<()> {
     let slots = Arc::new(Semaphore::new(state.config().http.max_connections));
     let connections = tokio_util::task::TaskTracker::new();
     loop {

@@ -87,29 +87,16 @@ pub fn bytes(
         ),
     };
     let body_len = body.len();
-    let mut resp = Response::new(Full::new(if method == Method::HEAD {
-        Bytes::new()
-    } else {
-        body
-    }));
+    let mut resp = Response::new(Full::new(if method == Method::HEAD { Bytes::new() } else { body }));
     *resp.status_mut() = status;
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static(caching.header()),
-    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(caching.header()));
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(body_len));
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
+    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     if let Some(cr) = content_range {
-        h.insert(
-            header::CONTENT_RANGE,
-            HeaderValue::from_str(&cr).expect("ASCII digits"),
-        );
+        h.insert(header::CONTENT_RANGE, HeaderValue::from_str(&cr).expect("ASCII digits"));
     }
     resp
 }
@@ -130,16 +117,12 @@ pub fn text(status: StatusCode, body: &'static str) -> Response<Body> {
 /// A JSON response that is never cached.
 pub fn json(value: &serde_json::Value) -> Response<Body> {
     let mut resp = Response::new(Full::new(Bytes::from(value.to_string())));
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    resp.headers_mut().insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
+    resp.headers_mut()
+        .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     resp
 }
 

@@ -35,13 +35,7 @@ fn hls(req: &Request<Incoming>, state: &AppState, name: &str) -> Response<Body> 
     let window = state.window.read();
     if name == "live.m3u8" {
         let body = Bytes::from(window.playlist().as_bytes().to_vec());
-        return respond::bytes(
-            method,
-            headers,
-            body,
-            respond::mime_for(name),
-            Caching::NoStore,
-        );
+        return respond::bytes(method, headers, body, respond::mime_for(name), Caching::NoStore);
     }
     if let Some(seg) = window.segment(name) {
         return respond::bytes(

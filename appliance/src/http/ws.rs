@@ -21,13 +21,7 @@ pub type WebSocket = WebSocketStream<TokioIo<Upgraded>>;
 pub fn accept(
     req: &mut Request<Incoming>,
     config: WebSocketConfig,
-) -> Result<
-    (
-        Response<Body>,
-        impl std::future::Future<Output = Option<WebSocket>>,
-    ),
-    Box<Response<Body>>,
-> {
+) -> Result<(Response<Body>, impl std::future::Future<Output = Option<WebSocket>>), Box<Response<Body>>> {
     let h = req.headers();
     let has_token = |name: header::HeaderName, token: &str| {
         h.get_all(name)
@@ -36,22 +30,16 @@ pub fn accept(
             .any(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
     };
     if !has_token(header::UPGRADE, "websocket") || !has_token(header::CONNECTION, "upgrade") {
-        let mut resp = text(
-            StatusCode::UPGRADE_REQUIRED,
-            "this endpoint speaks WebSocket only\n",
-        );
+        let mut resp = text(StatusCode::UPGRADE_REQUIRED, "this endpoint speaks WebSocket only\n");
         resp.headers_mut()
             .insert(header::UPGRADE, HeaderValue::from_static("websocket"));
         return Err(Box::new(resp));
     }
-    if h.get(header::SEC_WEBSOCKET_VERSION)
-        .map(HeaderValue::as_bytes)
-        != Some(b"13")
-    {
-        return Err(text(
+    if h.get(header::SEC_WEBSOCKET_VERSION).map(HeaderValue::as_bytes) != Some(b"13") {
+        return Err(Box::new(text(
             StatusCode::BAD_REQUEST,
             "unsupported WebSocket version\n",
-        ));
+        )));
     }
     let Some(key) = h.get(header::SEC_WEBSOCKET_KEY) else {
         return Err(Box::new(text(StatusCode::BAD_REQUEST, "missing Sec-WebSocket-Key\n")));
@@ -69,10 +57,7 @@ pub fn accept(
     );
     let ws = async move {
         let upgraded = on_upgrade.await.ok()?;
-        Some(
-            WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config))
-                .await,
-        )
+        Some(WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await)
     };
     Ok((resp, ws))
 }

@@ -14,12 +14,7 @@ pub fn ffmpeg_spec(program: &Path, demo: &DemoConfig, dir: &Path, playlist: &str
         DemoContainer::Ts => ("seg-%d.ts", &[]),
         DemoContainer::Fmp4 => (
             "seg-%d.m4s",
-            &[
-                "-hls_segment_type",
-                "fmp4",
-                "-hls_fmp4_init_filename",
-                "init.mp4",
-            ],
+            &["-hls_segment_type", "fmp4", "-hls_fmp4_init_filename", "init.mp4"],
         ),
     };
     let mut args: Vec<OsString> = [
@@ -31,10 +26,7 @@ pub fn ffmpeg_spec(program: &Path, demo: &DemoConfig, dir: &Path, playlist: &str
         "-f",
         "lavfi",
         "-i",
-        &format!(
-            "testsrc2=size={}x{}:rate={}",
-            demo.width, demo.height, demo.fps
-        ),
+        &format!("testsrc2=size={}x{}:rate={}", demo.width, demo.height, demo.fps),
         "-f",
         "lavfi",
         "-i",

@@ -69,24 +69,15 @@ pub struct ChildSpec {
 }
 
 /// Runs `spec` until `shutdown`, restarting it whenever it exits.
-pub async fn supervise(
-    spec: ChildSpec,
-    stats: &ChildStats,
-    shutdown: CancellationToken,
-) -> Result<(), SuperviseError> {
+pub async fn supervise(spec: ChildSpec, stats: &ChildStats, shutdown: CancellationToken) -> Result<(), SuperviseError> {
     let mut backoff = MIN_BACKOFF;
     loop {
         let started = Instant::now();
         let mut child = spawn(&spec)?;
         stats.starts.fetch_add(1, Ordering::Relaxed);
-        stats
-            .pid
-            .store(child.id().map_or(0, u64::from), Ordering::Relaxed);
+        stats.pid.store(child.id().map_or(0, u64::from), Ordering::Relaxed);
         tracing::info!(child = spec.name, pid = child.id(), "started");
-        let stderr = child
-            .stderr
-            .take()
-            .map(|s| forward_stderr(spec.name, s, stats));
+        let stderr = child.stderr.take().map(|s| forward_stderr(spec.name, s, stats));
         let status = tokio::select! {
             _ = shutdown.cancelled() => {
                 stop(&mut child).await;
@@ -125,11 +116,7 @@ fn spawn(spec: &ChildSpec) -> Result<Child, SuperviseError> {
         })
 }
 
-async fn forward_stderr(
-    name: &'static str,
-    stderr: tokio::process::ChildStderr,
-    stats: &ChildStats,
-) {
+async fn forward_stderr(name: &'static str, stderr: tokio::process::ChildStderr, stats: &ChildStats) {
     let mut lines = BufReader::new(stderr).lines();
     while let Ok(Some(line)) = lines.next_line().await {
         tracing::debug!(child = name, "{line}");

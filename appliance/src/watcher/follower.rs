@@ -58,9 +58,7 @@ impl Follower {
             Some((msn, uri)) => match position(playlist, *msn) {
                 Some(i) if playlist.segments[i].uri == *uri => i + 1,
                 Some(_) => self.restart(&mut diff),
-                None if playlist.sequence_of(playlist.segments.len()) <= *msn => {
-                    self.restart(&mut diff)
-                }
+                None if playlist.sequence_of(playlist.segments.len()) <= *msn => self.restart(&mut diff),
                 None => 0, // everything listed is newer than what we saw: a gap, not a restart
             },
         };
@@ -95,10 +93,7 @@ impl Follower {
     /// Remembers the end once the last listed segment has been picked.
     fn mark_ended(&mut self, playlist: &MediaPlaylist) -> bool {
         let last_listed = playlist.sequence_of(playlist.segments.len() - 1);
-        let caught_up = self
-            .last
-            .as_ref()
-            .is_some_and(|(msn, _)| *msn == last_listed);
+        let caught_up = self.last.as_ref().is_some_and(|(msn, _)| *msn == last_listed);
         self.ended = caught_up;
         caught_up
     }

@@ -21,14 +21,8 @@ fn uris(d: &Diff) -> Vec<&str> {
 #[test]
 fn picks_only_new_segments_across_sliding_reloads() {
     let mut f = Follower::new();
-    assert_eq!(
-        uris(&f.diff(&playlist(0, &["a", "b"], false), 100)),
-        ["a", "b"]
-    );
-    assert!(f
-        .diff(&playlist(0, &["a", "b"], false), 100)
-        .picks
-        .is_empty());
+    assert_eq!(uris(&f.diff(&playlist(0, &["a", "b"], false), 100)), ["a", "b"]);
+    assert!(f.diff(&playlist(0, &["a", "b"], false), 100).picks.is_empty());
     let d = f.diff(&playlist(1, &["b", "c", "d"], false), 100);
     assert_eq!(uris(&d), ["c", "d"]);
     assert_eq!(d.picks[0].msn, 2);

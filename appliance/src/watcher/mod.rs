@@ -104,11 +104,7 @@ pub async fn run(
     let (tx, mut rx) = mpsc::channel::<()>(1);
     let playlist_name = std::ffi::OsString::from(&cfg.playlist);
     let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
-        if res.is_ok_and(|ev| {
-            ev.paths
-                .iter()
-                .any(|p| p.file_name() == Some(&playlist_name))
-        }) {
+        if res.is_ok_and(|ev| ev.paths.iter().any(|p| p.file_name() == Some(&playlist_name))) {
             let _ = tx.try_send(()); // a full channel already holds a wake-up
         }
     })?;
@@ -131,9 +127,7 @@ pub async fn run(
             _ = poll.tick() => {}
         }
         if !state.watching {
-            state.watching = watcher
-                .watch(&state.cfg.dir, RecursiveMode::NonRecursive)
-                .is_ok();
+            state.watching = watcher.watch(&state.cfg.dir, RecursiveMode::NonRecursive).is_ok();
         }
         if let Err(e) = state.reload().await {
             tracing::warn!(error = %e, "segment watcher");
@@ -158,17 +152,14 @@ impl WatchState {
     async fn reload(&mut self) -> Result<(), WatchError> {
         let path = self.cfg.dir.join(&self.cfg.playlist);
         let bytes = match read_bounded(&path, MAX_PLAYLIST_BYTES as u64).await {
-            Err(WatchError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(())
-            }
+            Err(WatchError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             other => other?,
         };
         // A producer that writes in place can be caught mid-write: wait for the final newline.
         if bytes == self.last_bytes || !bytes.ends_with(b"\n") {
             return Ok(());
         }
-        let playlist =
-            MediaPlaylist::parse(&bytes).map_err(|source| WatchError::Playlist { path, source })?;
+        let playlist = MediaPlaylist::parse(&bytes).map_err(|source| WatchError::Playlist { path, source })?;
         self.last_bytes = bytes;
         let diff = self.follower.diff(&playlist, self.cfg.max_new);
         if diff.restarted {
@@ -272,10 +263,7 @@ async fn read_bounded(path: &Path, limit: u64) -> Result<Bytes, WatchError> {
         });
     }
     let mut buf = Vec::with_capacity(size as usize);
-    file.take(limit + 1)
-        .read_to_end(&mut buf)
-        .await
-        .map_err(io)?;
+    file.take(limit + 1).read_to_end(&mut buf).await.map_err(io)?;
     if buf.len() as u64 > limit {
         return Err(WatchError::TooLarge {
             path: path.to_owned(),
@@ -294,14 +282,8 @@ mod tests {
     #[test]
     fn uris_cannot_leave_the_folder() {
         let d = Path::new("/hls");
-        assert_eq!(
-            resolve_uri(d, "seg1.ts").unwrap(),
-            Path::new("/hls/seg1.ts")
-        );
-        assert_eq!(
-            resolve_uri(d, "0/seg1.ts?x=1").unwrap(),
-            Path::new("/hls/0/seg1.ts")
-        );
+        assert_eq!(resolve_uri(d, "seg1.ts").unwrap(), Path::new("/hls/seg1.ts"));
+        assert_eq!(resolve_uri(d, "0/seg1.ts?x=1").unwrap(), Path::new("/hls/0/seg1.ts"));
         for bad in [
             "../x.ts",
             "/etc/passwd",

@@ -73,12 +73,7 @@ impl SegmentWindow {
     }
 
     /// Adds a complete segment, evicting the oldest as the limits require.
-    pub fn push(
-        &mut self,
-        incoming: IncomingSegment,
-        now: Instant,
-        wall: SystemTime,
-    ) -> Vec<WindowEvent> {
+    pub fn push(&mut self, incoming: IncomingSegment, now: Instant, wall: SystemTime) -> Vec<WindowEvent> {
         let seq = self.next_seq;
         self.next_seq += 1;
         let segment = Arc::new(Segment {
@@ -214,9 +209,7 @@ fn media_segment(s: &Segment) -> MediaSegment {
         duration: s.duration,
         discontinuity: s.discontinuity,
         program_date_time: s.program_date_time.clone(),
-        map: s.init.as_ref().map(|i| MediaMap {
-            uri: i.name.clone(),
-        }),
+        map: s.init.as_ref().map(|i| MediaMap { uri: i.name.clone() }),
     }
 }
 

@@ -38,9 +38,7 @@ fn evicts_by_count_and_reports_removed_before_added() {
     }
     let events = push(&mut w, seg("3.ts", 10, false));
     assert!(matches!(&events[0], WindowEvent::Removed(s) if s.seq == 100));
-    assert!(
-        matches!(&events[1], WindowEvent::Added(s) if s.seq == 103 && s.name == "seg-00000103.ts")
-    );
+    assert!(matches!(&events[1], WindowEvent::Added(s) if s.seq == 103 && s.name == "seg-00000103.ts"));
     assert_eq!(w.stats().segments, 3);
     assert_eq!(w.stats().bytes, 30);
     assert!(w.segment("seg-00000100.ts").is_none());
@@ -87,10 +85,7 @@ fn playlist_lists_exactly_the_window() {
     let p = MediaPlaylist::parse(w.playlist().as_bytes()).unwrap();
     assert_eq!(p.media_sequence, 9);
     let names: Vec<_> = p.segments.iter().map(|s| s.uri.as_str()).collect();
-    assert_eq!(
-        names,
-        ["seg-00000009.ts", "seg-00000010.ts", "seg-00000011.ts"]
-    );
+    assert_eq!(names, ["seg-00000009.ts", "seg-00000010.ts", "seg-00000011.ts"]);
     assert!(p.segments[1].discontinuity);
     assert!(!p.end_list);
     // The discontinuity scrolls out: the discontinuity sequence counts it.
@@ -128,11 +123,7 @@ fn stats_compute_bitrate_and_age() {
     let mut w = SegmentWindow::new(limits(10), 0);
     let t0 = Instant::now();
     w.push(seg("a", 250_000, false), t0, SystemTime::now());
-    w.push(
-        seg("b", 250_000, false),
-        t0 + Duration::from_secs(2),
-        SystemTime::now(),
-    );
+    w.push(seg("b", 250_000, false), t0 + Duration::from_secs(2), SystemTime::now());
     let s = w.stats();
     assert_eq!(s.bitrate_bps, 1_000_000.0);
     assert_eq!(s.newest_added_at, Some(t0 + Duration::from_secs(2)));

@@ -35,10 +35,7 @@ impl SegmentKind {
     /// Guesses the kind from a producer's URI, defaulting to MPEG-TS.
     pub fn from_uri(uri: &str) -> Self {
         let path = uri.split(['?', '#']).next().unwrap_or(uri);
-        if [".m4s", ".mp4", ".cmfv", ".m4v"]
-            .iter()
-            .any(|e| path.ends_with(e))
-        {
+        if [".m4s", ".mp4", ".cmfv", ".m4v"].iter().any(|e| path.ends_with(e)) {
             Self::Fmp4
         } else {
             Self::Ts

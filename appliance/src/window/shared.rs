@@ -33,9 +33,7 @@ impl SharedWindow {
 
     /// Reads the window.
     pub fn read(&self) -> RwLockReadGuard<'_, SegmentWindow> {
-        self.window
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.window.read().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Adds a segment and publishes what changed.
@@ -57,10 +55,7 @@ impl SharedWindow {
     }
 
     fn write<T>(&self, f: impl FnOnce(&mut SegmentWindow) -> T) -> T {
-        let mut guard = self
-            .window
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut guard = self.window.write().unwrap_or_else(|poisoned| poisoned.into_inner());
         f(&mut guard)
     }
 

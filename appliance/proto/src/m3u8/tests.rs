@@ -3,8 +3,7 @@
 use super::*;
 use proptest::prelude::*;
 
-const FFMPEG_TS: &str =
-    "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:41\n\
+const FFMPEG_TS: &str = "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:41\n\
 #EXT-X-PROGRAM-DATE-TIME:2026-11-25T13:00:00.000+0000\n#EXTINF:2.000000,\nseg00041.ts\n\
 #EXTINF:2.000000,\nseg00042.ts\n#EXT-X-DISCONTINUITY\n#EXTINF:1.960000,\nseg00043.ts\n";
 
@@ -36,12 +35,7 @@ fn parses_fmp4_with_map_crlf_and_endlist() {
     let p = MediaPlaylist::parse(FFMPEG_FMP4.as_bytes()).unwrap();
     assert!(p.independent_segments);
     assert!(p.end_list);
-    assert_eq!(
-        p.segments[1].map,
-        Some(MediaMap {
-            uri: "init.mp4".into()
-        })
-    );
+    assert_eq!(p.segments[1].map, Some(MediaMap { uri: "init.mp4".into() }));
 }
 
 #[test]
@@ -59,10 +53,7 @@ fn rejects_garbage_with_clear_errors() {
         (b"", PlaylistError::MissingHeader),
         (b"hello", PlaylistError::MissingHeader),
         (b"\xff\xfe", PlaylistError::NotUtf8),
-        (
-            b"#EXTM3U\n#EXTINF:2,\nx.ts\n",
-            PlaylistError::MissingTargetDuration,
-        ),
+        (b"#EXTM3U\n#EXTINF:2,\nx.ts\n", PlaylistError::MissingTargetDuration),
         (
             b"#EXTM3U\n#EXT-X-TARGETDURATION:2\nx.ts\n",
             PlaylistError::UriWithoutExtinf(3),
@@ -80,17 +71,11 @@ fn rejects_garbage_with_clear_errors() {
         ),
         (
             b"#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:-1,\nx.ts\n",
-            PlaylistError::BadTag {
-                line: 3,
-                tag: "EXTINF",
-            },
+            PlaylistError::BadTag { line: 3, tag: "EXTINF" },
         ),
         (
             b"#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:1e309,\nx.ts\n",
-            PlaylistError::BadTag {
-                line: 3,
-                tag: "EXTINF",
-            },
+            PlaylistError::BadTag { line: 3, tag: "EXTINF" },
         ),
         (
             b"#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\na.m3u8\n",
@@ -163,9 +148,7 @@ fn render_matches_ffmpeg_shape() {
     let p = MediaPlaylist::parse(FFMPEG_TS.as_bytes()).unwrap();
     assert_eq!(
         p.render(),
-        FFMPEG_TS
-            .replace("2.000000", "2")
-            .replace("1.960000", "1.96")
+        FFMPEG_TS.replace("2.000000", "2").replace("1.960000", "1.96")
     );
 }
 
@@ -184,15 +167,13 @@ fn segment_strategy() -> impl Strategy<Value = MediaSegment> {
         proptest::option::of(Just("2026-11-25T13:00:00.000Z".to_owned())),
         proptest::option::of("[a-z]{1,8}\\.mp4".prop_map(|uri| MediaMap { uri })),
     )
-        .prop_map(
-            |(uri, micros, discontinuity, program_date_time, map)| MediaSegment {
-                uri,
-                duration: f64::from(micros) / 1_000_000.0,
-                discontinuity,
-                program_date_time,
-                map,
-            },
-        )
+        .prop_map(|(uri, micros, discontinuity, program_date_time, map)| MediaSegment {
+            uri,
+            duration: f64::from(micros) / 1_000_000.0,
+            discontinuity,
+            program_date_time,
+            map,
+        })
 }
 
 proptest! {
