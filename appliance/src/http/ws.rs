@@ -15,13 +15,18 @@ use tokio_tungstenite::WebSocketStream;
 /// An accepted WebSocket.
 pub type WebSocket = WebSocketStream<TokioIo<Upgraded>>;
 
+/// A handshake that succeeded.
+pub struct Accepted {
+    /// The 101 response to return from the request handler.
+    pub response: Response<Body>,
+    /// Resolves to the WebSocket once hyper hands the connection over (`None` if it never does).
+    pub socket: futures_util::future::BoxFuture<'static, Option<WebSocket>>,
+}
+
 /// Checks the handshake; on success returns the 101 response to send and a future that
 /// yields the WebSocket once hyper has handed the connection over. On failure returns the
 /// response to send instead (426 or 400), boxed.
-pub fn accept(
-    req: &mut Request<Incoming>,
-    config: WebSocketConfig,
-) -> Result<(Response<Body>, impl std::future::Future<Output = Option<WebSocket>>), Box<Response<Body>>> {
+pub fn accept(req: &mut Request<Incoming>, config: WebSocketConfig) -> Result<Accepted, Box<Response<Body>>> {
     let h = req.headers();
     let has_token = |name: header::HeaderName, token: &str| {
         h.get_all(name)
@@ -59,5 +64,8 @@ pub fn accept(
         let upgraded = on_upgrade.await.ok()?;
         Some(WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await)
     };
-    Ok((resp, ws))
+    Ok(Accepted {
+        response: resp,
+        socket: Box::pin(ws),
+    })
 }
