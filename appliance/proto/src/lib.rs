@@ -1,3 +1,7 @@
 //! Pure protocol code of the VenueBox appliance: codecs and state machines that take bytes and
 //! time as input and never touch a socket, a file or a clock (see docs/decisions/0001).
 #![deny(missing_docs)]
+
+pub mod http_path;
+pub mod m3u8;
+pub mod range;
