@@ -243,11 +243,21 @@ def check_first_boot_console(sh, console_log):
     return pw
 
 
+# ENABLE WHEN THE TRACKER LANDS: set to True once the router sends `/announce` to the tracker.
+# Until then the test pins what the service does today (`/announce` is not routed: 404), so the
+# tracker's merge fails this test until the flag is flipped and the real checks below run.
+TRACKER_ROUTED = False
+
+
 def check_http(port):
     """/healthz and the tracker's WebSocket endpoint, through the QEMU forward."""
     r = http_get(port, "/healthz")
     check(r is not None and r[0] == 200 and r[2].strip() == b"ok", "/healthz answers 200 ok")
     r = http_get(port, "/announce")
+    if not TRACKER_ROUTED:
+        check(r is not None and r[0] == 404,
+              f"/announce is not routed yet (404; flip TRACKER_ROUTED when it is): {r and r[0]}")
+        return
     check(r is not None and r[0] in (400, 426),
           f"/announce answers a plain GET as a WebSocket endpoint ({r and r[0]})")
     status, accepted = websocket_handshake(port)

@@ -4,17 +4,17 @@
 # (the runner is set in .cargo/config.toml).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-# shellcheck source=scripts/lib/apt.sh
-source scripts/lib/apt.sh
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 
 TARGET=aarch64-unknown-linux-gnu
-apt_ensure gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
+apt_need gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user file
 rustup target list --installed | grep -qx "$TARGET" || rustup target add "$TARGET"
 
 start=$(date +%s)
-cargo build --workspace --all-targets --target "$TARGET"
+cargo build --workspace --all-targets --locked --target "$TARGET"
 built=$(date +%s)
-cargo test --workspace --target "$TARGET"
+cargo test --workspace --locked --target "$TARGET"
 done_at=$(date +%s)
 
 bin="target/$TARGET/debug/venuebox"

@@ -6,15 +6,16 @@
 # $VENUEBOX_CACHE (default ~/.cache/venuebox), keyed by image/test/packages.txt + hook.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-# shellcheck source=scripts/lib/apt.sh
-source scripts/lib/apt.sh
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
+# shellcheck source=image/test/apt-backports.sh
+. image/test/apt-backports.sh
 
-apt_ensure mmdebstrap e2fsprogs fdisk binutils python3
-# qemu-system from bookworm conflicts with the qemu-utils from backports on these machines.
-apt_ensure_backports qemu-system-x86
+apt_need mmdebstrap e2fsprogs fdisk binutils python3
+apt_need_backports qemu-system-x86
 
 t0=$(date +%s)
-cargo build -p venuebox --bin venuebox
+cargo build --locked -p venuebox --bin venuebox
 bin=target/debug/venuebox
 t_build=$(date +%s)
 
