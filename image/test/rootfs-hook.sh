@@ -4,8 +4,9 @@
 # disk with ext4 needs. No documentation.
 set -eu
 root=$1
-for kver in $(ls "$root/usr/lib/modules"); do
-    k=$root/usr/lib/modules/$kver/kernel
+for kdir in "$root"/usr/lib/modules/*; do
+    kver=${kdir##*/}
+    k=$kdir/kernel
     rm -rf "$k/sound" "$k/drivers/gpu" "$k/drivers/media" "$k/drivers/net/wireless" \
         "$k/drivers/net/ethernet" "$k/drivers/infiniband" "$k/drivers/staging" \
         "$k/drivers/scsi" "$k/drivers/usb" "$k/drivers/bluetooth" "$k/drivers/iio" \
