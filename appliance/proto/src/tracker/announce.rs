@@ -48,7 +48,7 @@ impl Tracker {
         }
         self.reply(conn, ih);
         if !a.offers.is_empty() {
-            self.route_offers(now, ih, a.peer_id, a.offers);
+            self.route_offers(now, conn, ih, a.peer_id, a.offers);
         }
     }
 
@@ -149,12 +149,12 @@ impl Tracker {
     fn relay_answer(&mut self, conn: ConnId, ih: InfoHash, from: PeerId, answer: Answer) {
         let swarm = self.swarms.get_mut(&ih).expect("ensure_swarm ran");
         let key = (answer.to_peer_id, answer.offer_id);
-        let expected = swarm
+        let pending = swarm
             .pending
             .get(&key)
-            .is_some_and(|p| p.to == Target::Peer(from));
-        let dest = swarm.peers.get(&answer.to_peer_id).map(|p| p.conn);
-        let Some(dest) = dest.filter(|_| expected) else {
+            .filter(|p| p.to == Target::Peer(from));
+        let dest = pending.map(|p| p.from_conn);
+        let Some(dest) = dest.filter(|_| swarm.peers.contains_key(&answer.to_peer_id)) else {
             let reason = "no pending offer with that `offer_id` from that `to_peer_id`";
             return self.fail(conn, Some(Action::Announce), Some(ih), reason.into());
         };
@@ -172,7 +172,14 @@ impl Tracker {
         });
     }
 
-    fn route_offers(&mut self, now: Instant, ih: InfoHash, from: PeerId, offers: Vec<Offer>) {
+    fn route_offers(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        ih: InfoHash,
+        from: PeerId,
+        offers: Vec<Offer>,
+    ) {
         let cfg = &self.cfg;
         let swarm = self.swarms.get_mut(&ih).expect("ensure_swarm ran");
         let room = (2 * cfg.max_peers_per_swarm).saturating_sub(swarm.pending.len());
@@ -180,9 +187,15 @@ impl Tracker {
         let targets = choose_targets(swarm, &from, n, now, cfg, &mut self.rng);
         let expires = now + cfg.offer_timeout;
         for (offer, to) in offers.into_iter().zip(targets) {
-            swarm
-                .pending
-                .insert((from, offer.offer_id), Pending { from, to, expires });
+            swarm.pending.insert(
+                (from, offer.offer_id),
+                Pending {
+                    from,
+                    from_conn: conn,
+                    to,
+                    expires,
+                },
+            );
             match to {
                 Target::Peer(pid) => {
                     let peer = swarm

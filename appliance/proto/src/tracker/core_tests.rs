@@ -263,3 +263,20 @@ fn a_peer_id_reannounced_on_a_new_connection_moves_there() {
     t.close(ConnId(1));
     assert_eq!(t.gauges().peers, 2);
 }
+
+#[test]
+fn an_answer_returns_to_the_socket_the_offer_came_on() {
+    // webtorrent announces one peer id on every tracker URL of a torrent: two sockets.
+    let (mut t, t0) = tracker(cfg(), 3);
+    send(&mut t, t0, 3, &announce(1, 3, Some(Started), Some(0), 0));
+    let d = send(&mut t, t0, 1, &announce(1, 1, Some(Started), None, 1));
+    let offer = d.offers_to(3)[0].clone();
+    send(&mut t, t0, 2, &announce(1, 1, Some(Started), None, 0));
+    let d = send(&mut t, t0, 3, &answer(1, 3, 1, offer.offer_id));
+    assert_eq!(
+        d.to(1).len(),
+        1,
+        "the socket that made the offer gets the answer: {d:?}"
+    );
+    assert!(d.to(2).is_empty());
+}

@@ -22,6 +22,9 @@ pub enum Target {
 pub struct Pending {
     /// Offering peer.
     pub from: PeerId,
+    /// Connection the offer came on (its answer goes back there: a peer id may announce on
+    /// several sockets, and only the one that made the offer knows it).
+    pub from_conn: ConnId,
     /// Who got the offer.
     pub to: Target,
     /// Forgotten after this.
