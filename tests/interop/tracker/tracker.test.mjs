@@ -1,6 +1,6 @@
 // Interop: the real npm bittorrent-tracker 11.2.3 client and webtorrent 3.0.21 against the box's
 // tracker at TRACKER_URL (ws://host:port/announce). Run: TRACKER_URL=... node --test tracker/
-import { test } from 'node:test'
+import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -12,6 +12,10 @@ import WebTorrent from 'webtorrent'
 
 const URL = process.env.TRACKER_URL
 if (!URL) throw new Error('set TRACKER_URL')
+// @roamhq/wrtc aborts in its N-API finalizers at a natural process exit: leave explicitly once
+// the runner has reported (process.exitCode carries the result).
+after(() => { setTimeout(() => process.exit(), 500) })
+
 const hex = n => randomBytes(n).toString('hex')
 const bin = h => Buffer.from(h, 'hex').toString('binary')
 

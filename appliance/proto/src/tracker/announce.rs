@@ -125,6 +125,7 @@ impl Tracker {
             complete: false,
             last_seen: now,
             recent: Default::default(),
+            links: Default::default(),
         });
         peer.conn = conn;
         peer.last_seen = now;
@@ -203,6 +204,8 @@ impl Tracker {
                         .get_mut(&pid)
                         .expect("targets are swarm members");
                     push_recent(&mut peer.recent, now, cfg.peer_capacity * 2);
+                    peer.link(from, now);
+                    let conn_to = peer.conn;
                     let msg = ServerMessage::Offer(ForwardedOffer {
                         info_hash: ih,
                         peer_id: from,
@@ -210,8 +213,11 @@ impl Tracker {
                         offer: offer.offer,
                     });
                     self.counters.offers_relayed += 1;
+                    if let Some(me) = swarm.peers.get_mut(&from) {
+                        me.link(pid, now);
+                    }
                     self.out.push_back(Output::Send {
-                        conn: peer.conn,
+                        conn: conn_to,
                         frame: msg.encode(),
                     });
                 }

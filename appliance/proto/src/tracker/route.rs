@@ -11,7 +11,9 @@
 //!    - the swarm is young: fewer than `box_first_peers` newcomers have had an offer routed to
 //!      the box (it seeds the first few so the swarm has the data), or
 //!    - nobody else can serve: no candidate holds any of the segment and has spare capacity.
-//! 3. The first `n` of that order get the offers, one each. Peers without data still get the
+//! 3. Peers the newcomer exchanged an offer with within `offer_timeout` are skipped (they are
+//!    connected already; a second, crossing connection makes WebTorrent drop both).
+//! 4. The first `n` of that order get the offers, one each. Peers without data still get the
 //!    remaining offers: WebTorrent peers trade pieces as they arrive.
 use std::time::Instant;
 
@@ -78,10 +80,12 @@ pub fn choose_targets(
         return Vec::new();
     }
     let length = swarm.registration.map(|r| r.length);
+    let me = swarm.peers.get(newcomer);
+    let linked = |id: &PeerId| me.is_some_and(|m| m.linked(id, now, cfg.offer_timeout));
     let mut ranked: Vec<_> = swarm
         .peers
         .iter()
-        .filter(|(id, _)| *id != newcomer)
+        .filter(|(id, _)| *id != newcomer && !linked(id))
         .map(|(id, p)| {
             let load = p.load(now, cfg.load_window);
             let full = load >= cfg.peer_capacity;

@@ -246,3 +246,33 @@ fn ties_are_spread_over_equal_peers() {
     // Least-loaded first: 30 offers over 4 equal holders land 7 or 8 each.
     assert!(hits[1..].iter().all(|h| (7..=8).contains(h)), "{hits:?}");
 }
+
+#[test]
+fn two_peers_are_not_matched_twice_while_their_first_offer_is_live() {
+    let cfg = TrackerConfig {
+        box_first_peers: 0,
+        ..TrackerConfig::default()
+    };
+    let timeout = cfg.offer_timeout;
+    let (mut t, t0) = registered(cfg, 3);
+    join(&mut t, t0, 1, 0);
+    assert_eq!(
+        send(&mut t, t0, 2, &announce(IH, 2, Some(Started), Some(LEN), 2))
+            .offers_to(1)
+            .len(),
+        1
+    );
+    // Peer 1 announces with offers: peer 2 is already linked to it, so nobody gets one.
+    let d = send(&mut t, t0, 1, &announce(IH, 1, None, Some(0), 2));
+    assert!(
+        d.offers_to(2).is_empty(),
+        "a crossing offer would make both sides drop the pair"
+    );
+    let later = t0 + timeout;
+    assert_eq!(
+        send(&mut t, later, 1, &announce(IH, 1, None, Some(0), 2))
+            .offers_to(2)
+            .len(),
+        1
+    );
+}

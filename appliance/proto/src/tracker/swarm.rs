@@ -44,9 +44,30 @@ pub struct Peer {
     pub last_seen: Instant,
     /// When recent offers were routed to it (load).
     pub recent: VecDeque<Instant>,
+    /// Peers it recently exchanged an offer with, either way (they are connected or about to
+    /// be: a second, crossing connection makes WebTorrent drop both as duplicates).
+    pub links: VecDeque<(PeerId, Instant)>,
 }
 
+/// Most links remembered per peer.
+pub const MAX_LINKS: usize = 32;
+
 impl Peer {
+    /// Whether it exchanged an offer with `other` within `window` before `now`.
+    pub fn linked(&self, other: &PeerId, now: Instant, window: Duration) -> bool {
+        self.links
+            .iter()
+            .any(|(p, t)| p == other && now.saturating_duration_since(*t) < window)
+    }
+
+    /// Remembers an offer exchanged with `other`.
+    pub fn link(&mut self, other: PeerId, now: Instant) {
+        if self.links.len() >= MAX_LINKS {
+            self.links.pop_front();
+        }
+        self.links.push_back((other, now));
+    }
+
     /// Offers routed to it within `window` before `now`.
     pub fn load(&self, now: Instant, window: Duration) -> usize {
         recent_count(&self.recent, now, window)
