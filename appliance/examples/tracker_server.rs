@@ -8,9 +8,7 @@ use venuebox_proto::tracker::TrackerConfig;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let addr = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:0".into());
+    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:0".into());
     let mut cfg = TrackerConfig::default();
     if std::env::var_os("TRACKER_BENCH").is_some() {
         cfg.rate_per_sec = 1_000_000;
@@ -28,8 +26,7 @@ async fn main() -> anyhow::Result<()> {
         let _ = stream.set_nodelay(true);
         let handle = handle.clone();
         tokio::spawn(async move {
-            if let Ok(ws) = tokio_tungstenite::accept_async_with_config(stream, Some(ws_cfg)).await
-            {
+            if let Ok(ws) = tokio_tungstenite::accept_async_with_config(stream, Some(ws_cfg)).await {
                 tracker::serve_socket(ws, handle).await;
             }
         });

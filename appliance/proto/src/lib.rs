@@ -2,4 +2,7 @@
 //! time as input and never touch a socket, a file or a clock (see docs/decisions/0001).
 #![deny(missing_docs)]
 
+pub mod http_path;
+pub mod m3u8;
+pub mod range;
 pub mod tracker;

@@ -44,10 +44,7 @@ where
     if !handle.send(Command::Open { conn, tx }).await {
         return;
     }
-    handle
-        .stats
-        .sockets_accepted
-        .fetch_add(1, Ordering::Relaxed);
+    handle.stats.sockets_accepted.fetch_add(1, Ordering::Relaxed);
     let (mut sink, mut stream) = ws.split();
     let end = loop {
         tokio::select! {
@@ -96,11 +93,7 @@ fn ended_by(e: &WsError) -> End {
 }
 
 /// Writes `first` and whatever else is queued, then flushes, within `WRITE_TIMEOUT`.
-async fn write_batch<K>(
-    sink: &mut K,
-    first: String,
-    rx: &mut mpsc::Receiver<String>,
-) -> Result<(), ()>
+async fn write_batch<K>(sink: &mut K, first: String, rx: &mut mpsc::Receiver<String>) -> Result<(), ()>
 where
     K: futures_util::Sink<Message, Error = WsError> + Unpin,
 {

@@ -86,6 +86,8 @@ pub struct TrackerHandle {
     pub stats: Arc<TrackerStats>,
     /// IO limits.
     pub io: TrackerIoConfig,
+    /// Largest accepted frame (the WebSocket limit of tracker sockets).
+    pub max_frame: usize,
 }
 
 impl TrackerHandle {
@@ -101,10 +103,7 @@ impl TrackerHandle {
 
     /// Registers a swarm the box serves: the torrent of window segment `seq`, `length` bytes.
     pub async fn register_swarm(&self, info_hash: InfoHash, seq: u64, length: u64) -> bool {
-        let registration = Registration {
-            segment: seq,
-            length,
-        };
+        let registration = Registration { segment: seq, length };
         self.send(Command::Register {
             info_hash,
             registration,

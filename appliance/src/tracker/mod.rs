@@ -14,9 +14,11 @@ mod handle;
 mod seeder_link;
 mod stats;
 mod task;
+mod window_link;
 
 pub use conn::{serve_socket, ws_config};
 pub use handle::{Command, TrackerHandle, TrackerIoConfig};
 pub use seeder_link::BoxSeederLink;
 pub use stats::TrackerStats;
 pub use task::{run, CoreTask};
+pub use window_link::follow_window;

@@ -60,21 +60,13 @@ impl TrackerStats {
     fn io(&self) -> [(&'static str, &'static str, u64); 6] {
         let l = |a: &AtomicU64| a.load(Ordering::Relaxed);
         [
-            (
-                "sockets_accepted",
-                "WebSockets accepted.",
-                l(&self.sockets_accepted),
-            ),
+            ("sockets_accepted", "WebSockets accepted.", l(&self.sockets_accepted)),
             (
                 "slow_dropped",
                 "Clients dropped for a full outbound queue.",
                 l(&self.slow_dropped),
             ),
-            (
-                "idle_closed",
-                "Sockets closed for idling.",
-                l(&self.idle_closed),
-            ),
+            ("idle_closed", "Sockets closed for idling.", l(&self.idle_closed)),
             (
                 "socket_errors",
                 "Sockets closed on a protocol error.",
@@ -136,21 +128,12 @@ impl TrackerStats {
             ("peers", "Peers over all swarms.", g.peers),
             ("seeders", "Peers holding their whole segment.", g.seeders),
             ("leechers", "Peers still downloading.", g.leechers),
-            (
-                "pending_offers",
-                "Offers forwarded and not answered.",
-                g.pending_offers,
-            ),
+            ("pending_offers", "Offers forwarded and not answered.", g.pending_offers),
         ];
         for (name, help, v) in gauges {
             line(name, "gauge", help, v as f64);
         }
-        line(
-            "announces_per_second",
-            "gauge",
-            "Announces per second.",
-            r.announces,
-        );
+        line("announces_per_second", "gauge", "Announces per second.", r.announces);
         line(
             "offers_relayed_per_second",
             "gauge",
@@ -160,21 +143,9 @@ impl TrackerStats {
         let counters = [
             ("announces_total", "Announces.", c.announces),
             ("scrapes_total", "Scrapes.", c.scrapes),
-            (
-                "offers_relayed_total",
-                "Offers forwarded to peers.",
-                c.offers_relayed,
-            ),
-            (
-                "box_offers_total",
-                "Offers routed to the box's seeder.",
-                c.box_offers,
-            ),
-            (
-                "answers_relayed_total",
-                "Answers relayed.",
-                c.answers_relayed,
-            ),
+            ("offers_relayed_total", "Offers forwarded to peers.", c.offers_relayed),
+            ("box_offers_total", "Offers routed to the box's seeder.", c.box_offers),
+            ("answers_relayed_total", "Answers relayed.", c.answers_relayed),
             ("failures_total", "Failure replies.", c.failures),
             (
                 "rate_limited_total",
@@ -188,5 +159,19 @@ impl TrackerStats {
         for (name, help, v) in self.io() {
             line(&format!("{name}_total"), "counter", help, v as f64);
         }
+    }
+}
+
+impl crate::status::StatusSource for TrackerStats {
+    fn name(&self) -> &'static str {
+        "tracker"
+    }
+
+    fn status_json(&self) -> Value {
+        TrackerStats::status_json(self)
+    }
+
+    fn write_metrics(&self, out: &mut String) {
+        TrackerStats::write_metrics(self, out);
     }
 }

@@ -35,6 +35,7 @@ pub fn run(cfg: TrackerConfig, io: TrackerIoConfig) -> (TrackerHandle, BoxSeeder
         next_conn: Arc::new(AtomicU64::new(1)),
         stats: stats.clone(),
         io,
+        max_frame: cfg.decode.max_frame,
     };
     let link = BoxSeederLink {
         offers: box_rx,
@@ -58,10 +59,7 @@ impl CoreTask {
         let mut batch = Vec::with_capacity(256);
         let mut stats_tick = tokio::time::interval(STATS_EVERY);
         loop {
-            let deadline = self
-                .core
-                .poll_timeout()
-                .unwrap_or_else(|| Instant::now() + STATS_EVERY);
+            let deadline = self.core.poll_timeout().unwrap_or_else(|| Instant::now() + STATS_EVERY);
             tokio::select! {
                 biased;
                 _ = shutdown.cancelled() => return Ok(()),
@@ -100,9 +98,7 @@ impl CoreTask {
             Command::BoxAnswer(a) => {
                 if let Err(e) = self.core.box_answer(now, a) {
                     tracing::debug!(error = %e, "box seeder answer refused");
-                    self.stats
-                        .box_answers_refused
-                        .fetch_add(1, Ordering::Relaxed);
+                    self.stats.box_answers_refused.fetch_add(1, Ordering::Relaxed);
                 }
             }
             Command::Register {
@@ -129,9 +125,7 @@ impl CoreTask {
                 }
                 Output::BoxOffer(offer) => {
                     if self.box_offers.try_send(offer).is_err() {
-                        self.stats
-                            .box_offers_dropped
-                            .fetch_add(1, Ordering::Relaxed);
+                        self.stats.box_offers_dropped.fetch_add(1, Ordering::Relaxed);
                     }
                 }
             }

@@ -13,9 +13,7 @@ impl Tracker {
     pub(super) fn dispatch(&mut self, now: Instant, conn: ConnId, frame: Frame<'_>) {
         let decoded = match frame {
             Frame::Text(text) => ClientMessage::decode(text, &self.cfg.decode),
-            Frame::Binary(n) if n > self.cfg.decode.max_frame => {
-                Err(Rejected::bare(DecodeError::TooLarge(n)))
-            }
+            Frame::Binary(n) if n > self.cfg.decode.max_frame => Err(Rejected::bare(DecodeError::TooLarge(n))),
             Frame::Binary(_) => Err(Rejected::bare(DecodeError::Binary)),
         };
         match decoded {
@@ -67,10 +65,7 @@ impl Tracker {
     }
 
     fn reply(&mut self, conn: ConnId, ih: InfoHash) {
-        let (complete, incomplete) = self
-            .swarms
-            .get(&ih)
-            .map_or((0, 0), |s| (s.seeders(), s.leechers()));
+        let (complete, incomplete) = self.swarms.get(&ih).map_or((0, 0), |s| (s.seeders(), s.leechers()));
         let msg = ServerMessage::Announce(AnnounceReply {
             info_hash: ih,
             complete,
@@ -90,8 +85,7 @@ impl Tracker {
             s.last_active = now;
             return Ok(());
         }
-        if self.swarms.len() >= self.cfg.max_swarms || self.open_swarms >= self.cfg.max_open_swarms
-        {
+        if self.swarms.len() >= self.cfg.max_swarms || self.open_swarms >= self.cfg.max_open_swarms {
             return Err("too many swarms on this tracker");
         }
         self.swarms.insert(ih, Swarm::new(now, None));
@@ -99,12 +93,7 @@ impl Tracker {
         Ok(())
     }
 
-    fn upsert_peer(
-        &mut self,
-        now: Instant,
-        conn: ConnId,
-        a: &Announce,
-    ) -> Result<(), &'static str> {
+    fn upsert_peer(&mut self, now: Instant, conn: ConnId, a: &Announce) -> Result<(), &'static str> {
         let (ih, pid) = (a.info_hash, a.peer_id);
         let max_member = self.cfg.max_swarms_per_connection;
         let swarm = self.swarms.get_mut(&ih).expect("ensure_swarm ran");
@@ -138,11 +127,7 @@ impl Tracker {
             if let Some(old) = previous.and_then(|o| self.conns.get_mut(&o)) {
                 old.member.retain(|m| *m != (ih, pid));
             }
-            self.conns
-                .get_mut(&conn)
-                .expect("checked above")
-                .member
-                .push((ih, pid));
+            self.conns.get_mut(&conn).expect("checked above").member.push((ih, pid));
         }
         Ok(())
     }
@@ -150,10 +135,7 @@ impl Tracker {
     fn relay_answer(&mut self, conn: ConnId, ih: InfoHash, from: PeerId, answer: Answer) {
         let swarm = self.swarms.get_mut(&ih).expect("ensure_swarm ran");
         let key = (answer.to_peer_id, answer.offer_id);
-        let pending = swarm
-            .pending
-            .get(&key)
-            .filter(|p| p.to == Target::Peer(from));
+        let pending = swarm.pending.get(&key).filter(|p| p.to == Target::Peer(from));
         let dest = pending.map(|p| p.from_conn);
         let Some(dest) = dest.filter(|_| swarm.peers.contains_key(&answer.to_peer_id)) else {
             let reason = "no pending offer with that `offer_id` from that `to_peer_id`";
@@ -173,14 +155,7 @@ impl Tracker {
         });
     }
 
-    fn route_offers(
-        &mut self,
-        now: Instant,
-        conn: ConnId,
-        ih: InfoHash,
-        from: PeerId,
-        offers: Vec<Offer>,
-    ) {
+    fn route_offers(&mut self, now: Instant, conn: ConnId, ih: InfoHash, from: PeerId, offers: Vec<Offer>) {
         let cfg = &self.cfg;
         let swarm = self.swarms.get_mut(&ih).expect("ensure_swarm ran");
         let room = (2 * cfg.max_peers_per_swarm).saturating_sub(swarm.pending.len());
@@ -199,10 +174,7 @@ impl Tracker {
             );
             match to {
                 Target::Peer(pid) => {
-                    let peer = swarm
-                        .peers
-                        .get_mut(&pid)
-                        .expect("targets are swarm members");
+                    let peer = swarm.peers.get_mut(&pid).expect("targets are swarm members");
                     push_recent(&mut peer.recent, now, cfg.peer_capacity * 2);
                     peer.link(from, now);
                     let conn_to = peer.conn;
@@ -240,12 +212,7 @@ impl Tracker {
     fn on_scrape(&mut self, conn: ConnId, s: Scrape) {
         self.counters.scrapes += 1;
         let hashes: Vec<InfoHash> = match s {
-            Scrape::All => self
-                .swarms
-                .keys()
-                .take(self.cfg.decode.max_scrape)
-                .copied()
-                .collect(),
+            Scrape::All => self.swarms.keys().take(self.cfg.decode.max_scrape).copied().collect(),
             Scrape::One(h) => vec![h],
             Scrape::Many(v) => v,
         };

@@ -68,8 +68,7 @@ impl Default for TrackerConfig {
             load_window: Duration::from_secs(10),
             box_first_peers: 2,
             box_capacity: 8,
-            box_peer_id: PeerId::from_binary_str("-VB0100-venueboxseed")
-                .expect("20 ASCII characters"),
+            box_peer_id: PeerId::from_binary_str("-VB0100-venueboxseed").expect("20 ASCII characters"),
             rate_per_sec: 20,
             rate_burst: 40,
             max_strikes: 40,

@@ -106,11 +106,7 @@ impl Tracker {
 
     /// One data frame from a connection.
     pub fn handle_frame(&mut self, now: Instant, conn: ConnId, frame: Frame<'_>) {
-        let (per_sec, burst, strikes) = (
-            self.cfg.rate_per_sec,
-            self.cfg.rate_burst,
-            self.cfg.max_strikes,
-        );
+        let (per_sec, burst, strikes) = (self.cfg.rate_per_sec, self.cfg.rate_burst, self.cfg.max_strikes);
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
@@ -119,12 +115,7 @@ impl Tracker {
             Verdict::Refuse { first } => {
                 self.counters.rate_limited += 1;
                 if first {
-                    self.fail(
-                        conn,
-                        Some(Action::Announce),
-                        None,
-                        "rate limit exceeded".into(),
-                    );
+                    self.fail(conn, Some(Action::Announce), None, "rate limit exceeded".into());
                 }
                 return;
             }
@@ -142,12 +133,7 @@ impl Tracker {
     }
 
     /// Registers a swarm the box serves (its seeder holds the segment); idempotent.
-    pub fn register_swarm(
-        &mut self,
-        now: Instant,
-        ih: InfoHash,
-        reg: Registration,
-    ) -> Result<(), CoreError> {
+    pub fn register_swarm(&mut self, now: Instant, ih: InfoHash, reg: Registration) -> Result<(), CoreError> {
         if let Some(s) = self.swarms.get_mut(&ih) {
             if s.registration.replace(reg).is_none() {
                 self.open_swarms -= 1;
@@ -194,10 +180,7 @@ impl Tracker {
 
     /// Relays the box seeder's answer to the offering peer.
     pub fn box_answer(&mut self, now: Instant, a: BoxAnswer) -> Result<(), CoreError> {
-        let swarm = self
-            .swarms
-            .get_mut(&a.info_hash)
-            .ok_or(CoreError::UnknownSwarm)?;
+        let swarm = self.swarms.get_mut(&a.info_hash).ok_or(CoreError::UnknownSwarm)?;
         swarm.last_active = now;
         let key = (a.to_peer_id, a.offer_id);
         match swarm.pending.get(&key) {
@@ -205,11 +188,7 @@ impl Tracker {
             _ => return Err(CoreError::UnknownOffer),
         }
         swarm.pending.remove(&key);
-        let conn = swarm
-            .peers
-            .get(&a.to_peer_id)
-            .ok_or(CoreError::PeerGone)?
-            .conn;
+        let conn = swarm.peers.get(&a.to_peer_id).ok_or(CoreError::PeerGone)?.conn;
         let msg = ServerMessage::Answer(super::ForwardedAnswer {
             info_hash: a.info_hash,
             peer_id: self.cfg.box_peer_id,
@@ -306,13 +285,7 @@ impl Tracker {
     }
 
     /// Queues a `failure reason` for a connection.
-    pub(super) fn fail(
-        &mut self,
-        conn: ConnId,
-        action: Option<Action>,
-        ih: Option<InfoHash>,
-        reason: String,
-    ) {
+    pub(super) fn fail(&mut self, conn: ConnId, action: Option<Action>, ih: Option<InfoHash>, reason: String) {
         self.counters.failures += 1;
         let msg = ServerMessage::Failure(super::Failure {
             action,

@@ -21,16 +21,9 @@ fn offer_and_answer_are_relayed_between_two_peers() {
     let d = send(&mut t, t0, 2, &announce(1, 2, Some(Started), Some(500), 5));
     let offer = d.offers_to(1)[0].clone();
     assert_eq!((offer.peer_id, offer.info_hash), (id(2), id(1)));
-    assert_eq!(
-        offer.offer_id,
-        offers(2, 1)[0].offer_id,
-        "offers[i] goes to peers[i]"
-    );
+    assert_eq!(offer.offer_id, offers(2, 1)[0].offer_id, "offers[i] goes to peers[i]");
     let d = send(&mut t, t0, 1, &answer(1, 1, 2, offer.offer_id));
-    assert!(
-        d.to(1).is_empty(),
-        "no reply to an answer, like the reference"
-    );
+    assert!(d.to(1).is_empty(), "no reply to an answer, like the reference");
     let ServerMessage::Answer(a) = d.to(2)[0] else {
         panic!("{d:?}")
     };
@@ -51,18 +44,8 @@ fn answers_to_unknown_peers_or_offers_fail_and_reach_nobody() {
     let d = send(&mut t, t0, 3, &answer(1, 3, 2, offer_id));
     assert_eq!(d.sent.len(), 1);
     assert_eq!(d.failures()[0].info_hash, Some(id(1)));
-    assert_eq!(
-        send(&mut t, t0, 1, &answer(1, 1, 9, offer_id))
-            .failures()
-            .len(),
-        1
-    );
-    assert_eq!(
-        send(&mut t, t0, 1, &answer(1, 1, 2, id(0x55)))
-            .failures()
-            .len(),
-        1
-    );
+    assert_eq!(send(&mut t, t0, 1, &answer(1, 1, 9, offer_id)).failures().len(), 1);
+    assert_eq!(send(&mut t, t0, 1, &answer(1, 1, 2, id(0x55))).failures().len(), 1);
 }
 
 #[test]
@@ -100,16 +83,12 @@ fn bad_frames_get_a_failure_with_an_action_and_others_are_unaffected() {
         "not json".into(),
         "[1,2]".into(),
         "{\"action\":\"frobnicate\"}".into(),
-        "{\"action\":\"announce\",\"info_hash\":\"short\",\"peer_id\":\"01234567890123456789\"}"
-            .into(),
+        "{\"action\":\"announce\",\"info_hash\":\"short\",\"peer_id\":\"01234567890123456789\"}".into(),
         format!(
             "{{\"action\":\"announce\",\"info_hash\":\"{0}\",\"peer_id\":\"{0}\",\"left\":-1}}",
             "a".repeat(20)
         ),
-        format!(
-            "{{\"action\":\"announce\",\"info_hash\":\"{}\"}}",
-            "\\u0100".repeat(20)
-        ),
+        format!("{{\"action\":\"announce\",\"info_hash\":\"{}\"}}", "\\u0100".repeat(20)),
         "x".repeat(70_000),
     ];
     for frame in &bad {
@@ -119,10 +98,7 @@ fn bad_frames_get_a_failure_with_an_action_and_others_are_unaffected() {
         assert!(f.action.is_some() && !f.reason.is_empty());
     }
     t.handle_frame(t0, ConnId(2), Frame::Binary(10));
-    assert_eq!(
-        drain(&mut t).failures()[0].reason,
-        "binary frames are not supported"
-    );
+    assert_eq!(drain(&mut t).failures()[0].reason, "binary frames are not supported");
     // Peer 1 is still served.
     let d = send(&mut t, t0, 2, &announce(1, 2, Some(Started), None, 1));
     assert_eq!(d.offers_to(1).len(), 1);
@@ -152,12 +128,7 @@ fn a_flood_is_refused_then_closed_without_touching_other_clients() {
     assert_eq!(failures, 1, "one rate-limit failure, then silence");
     assert_eq!(t.gauges().peers, 1, "the flooder left the swarm");
     assert_eq!(t.counters().flood_closes, 1);
-    assert_eq!(
-        send(&mut t, t0, 2, &announce(1, 2, None, Some(0), 0))
-            .to(2)
-            .len(),
-        1
-    );
+    assert_eq!(send(&mut t, t0, 2, &announce(1, 2, None, Some(0), 0)).to(2).len(), 1);
 }
 
 #[test]
@@ -166,12 +137,7 @@ fn silent_peers_expire_and_stopped_or_closed_peers_leave() {
     let timeout = c.peer_timeout;
     let (mut t, t0) = tracker(c, 3);
     for p in 1..=3u8 {
-        send(
-            &mut t,
-            t0,
-            u64::from(p),
-            &announce(1, p, Some(Started), None, 0),
-        );
+        send(&mut t, t0, u64::from(p), &announce(1, p, Some(Started), None, 0));
     }
     send(&mut t, t0, 1, &announce(1, 1, Some(Stopped), None, 0));
     t.close(ConnId(2));
@@ -180,11 +146,7 @@ fn silent_peers_expire_and_stopped_or_closed_peers_leave() {
     t.handle_timeout(later);
     assert!(t.poll_timeout().unwrap() > later);
     assert_eq!(t.gauges().peers, 0);
-    assert_eq!(
-        t.gauges().swarms,
-        0,
-        "an empty unregistered swarm is dropped"
-    );
+    assert_eq!(t.gauges().swarms, 0, "an empty unregistered swarm is dropped");
     assert_eq!(t.counters().peers_expired, 1);
 }
 
@@ -216,15 +178,8 @@ fn dropping_a_segment_removes_its_swarm_and_memberships() {
     assert_eq!(t.conns[&ConnId(1)].member, vec![(id(2), id(1))]);
     // A registered swarm stays while empty and counts the box as a seeder.
     send(&mut t, t0, 1, &announce(2, 1, Some(Stopped), None, 0));
-    let d = send(
-        &mut t,
-        t0,
-        1,
-        &ClientMessage::Scrape(Scrape::One(id(2))).encode(),
-    );
-    let ServerMessage::Scrape(r) = d.to(1)[0] else {
-        panic!()
-    };
+    let d = send(&mut t, t0, 1, &ClientMessage::Scrape(Scrape::One(id(2))).encode());
+    let ServerMessage::Scrape(r) = d.to(1)[0] else { panic!() };
     assert_eq!((r.files[0].complete, r.files[0].incomplete), (1, 0));
 }
 

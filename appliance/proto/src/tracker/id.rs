@@ -45,8 +45,7 @@ impl Id20 {
 
     /// Decodes a raw JSON value (with quotes and escapes).
     pub fn from_json(raw: &str) -> Result<Self, IdError> {
-        let s: std::borrow::Cow<'_, str> =
-            serde_json::from_str(raw).map_err(|_| IdError::NotString)?;
+        let s: std::borrow::Cow<'_, str> = serde_json::from_str(raw).map_err(|_| IdError::NotString)?;
         Self::from_binary_str(&s)
     }
 

@@ -32,8 +32,6 @@ pub use error::{Action, DecodeError, Rejected};
 pub use id::{Id20, IdError, InfoHash, OfferId, PeerId};
 pub use json::{Signal, SignalKind};
 pub use request::{Announce, AnnounceEvent, Answer, ClientMessage, DecodeLimits, Offer, Scrape};
-pub use response::{
-    AnnounceReply, Failure, ForwardedAnswer, ForwardedOffer, ScrapeFile, ScrapeReply, ServerMessage,
-};
+pub use response::{AnnounceReply, Failure, ForwardedAnswer, ForwardedOffer, ScrapeFile, ScrapeReply, ServerMessage};
 pub use stats::{Counters, Gauges};
 pub use swarm::{ConnId, Registration};

@@ -45,18 +45,16 @@ fn announce_msg() -> impl Strategy<Value = Announce> {
         ans,
     )
         .prop_map(
-            |(info_hash, peer_id, event, [numwant, uploaded, downloaded, left], offers, answer)| {
-                Announce {
-                    info_hash,
-                    peer_id,
-                    event,
-                    numwant,
-                    uploaded,
-                    downloaded,
-                    left,
-                    offers,
-                    answer,
-                }
+            |(info_hash, peer_id, event, [numwant, uploaded, downloaded, left], offers, answer)| Announce {
+                info_hash,
+                peer_id,
+                event,
+                numwant,
+                uploaded,
+                downloaded,
+                left,
+                offers,
+                answer,
             },
         )
 }
@@ -89,52 +87,44 @@ fn server_msg() -> impl Strategy<Value = ServerMessage> {
                 warning,
             })
         });
-    let offer = (id20(), id20(), id20(), signal(SignalKind::Offer)).prop_map(
-        |(info_hash, peer_id, offer_id, offer)| {
+    let offer =
+        (id20(), id20(), id20(), signal(SignalKind::Offer)).prop_map(|(info_hash, peer_id, offer_id, offer)| {
             ServerMessage::Offer(ForwardedOffer {
                 info_hash,
                 peer_id,
                 offer_id,
                 offer,
             })
-        },
-    );
-    let ans = (id20(), id20(), id20(), signal(SignalKind::Answer)).prop_map(
-        |(info_hash, peer_id, offer_id, answer)| {
+        });
+    let ans =
+        (id20(), id20(), id20(), signal(SignalKind::Answer)).prop_map(|(info_hash, peer_id, offer_id, answer)| {
             ServerMessage::Answer(ForwardedAnswer {
                 info_hash,
                 peer_id,
                 offer_id,
                 answer,
             })
-        },
-    );
-    let file =
-        (id20(), any::<u32>(), any::<u32>(), any::<u32>()).prop_map(|(info_hash, c, i, d)| {
-            ScrapeFile {
-                info_hash,
-                complete: c.into(),
-                incomplete: i.into(),
-                downloaded: d.into(),
-            }
         });
-    let scrape =
-        (prop::collection::vec(file, 0..4), counter()).prop_map(|(files, min_request_interval)| {
-            ServerMessage::Scrape(ScrapeReply {
-                files,
-                min_request_interval,
-            })
-        });
+    let file = (id20(), any::<u32>(), any::<u32>(), any::<u32>()).prop_map(|(info_hash, c, i, d)| ScrapeFile {
+        info_hash,
+        complete: c.into(),
+        incomplete: i.into(),
+        downloaded: d.into(),
+    });
+    let scrape = (prop::collection::vec(file, 0..4), counter()).prop_map(|(files, min_request_interval)| {
+        ServerMessage::Scrape(ScrapeReply {
+            files,
+            min_request_interval,
+        })
+    });
     let action = proptest::option::of(prop::sample::select(vec![Action::Announce, Action::Scrape]));
-    let failure = (action, ".{0,30}", proptest::option::of(id20())).prop_map(
-        |(action, reason, info_hash)| {
-            ServerMessage::Failure(Failure {
-                action,
-                reason,
-                info_hash,
-            })
-        },
-    );
+    let failure = (action, ".{0,30}", proptest::option::of(id20())).prop_map(|(action, reason, info_hash)| {
+        ServerMessage::Failure(Failure {
+            action,
+            reason,
+            info_hash,
+        })
+    });
     prop_oneof![reply, offer, ans, scrape, failure]
 }
 
@@ -281,10 +271,7 @@ fn check_invariants(t: &Tracker) {
     let mut members = 0;
     for (ih, s) in &t.swarms {
         assert!(s.peers.len() <= cfg.max_peers_per_swarm);
-        assert_eq!(
-            s.complete,
-            s.peers.values().filter(|p| p.complete).count() as u64
-        );
+        assert_eq!(s.complete, s.peers.values().filter(|p| p.complete).count() as u64);
         for (pid, p) in &s.peers {
             let c = t.conns.get(&p.conn).expect("peer on an open connection");
             assert!(
@@ -292,10 +279,7 @@ fn check_invariants(t: &Tracker) {
                 "{ih:?} {pid:?} missing from its connection"
             );
         }
-        assert!(
-            s.registration.is_some() || !s.peers.is_empty(),
-            "idle open swarm kept"
-        );
+        assert!(s.registration.is_some() || !s.peers.is_empty(), "idle open swarm kept");
     }
     for (conn, c) in &t.conns {
         assert!(c.member.len() <= cfg.max_swarms_per_connection);
@@ -308,9 +292,6 @@ fn check_invariants(t: &Tracker) {
     assert_eq!(members as u64, t.gauges().peers);
     assert_eq!(
         t.open_swarms,
-        t.swarms
-            .values()
-            .filter(|s| s.registration.is_none())
-            .count()
+        t.swarms.values().filter(|s| s.registration.is_none()).count()
     );
 }

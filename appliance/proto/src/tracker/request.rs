@@ -57,10 +57,7 @@ impl AnnounceEvent {
 
     /// The wire name.
     pub fn as_str(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(e, _)| *e == self)
-            .map_or("update", |(_, s)| s)
+        Self::ALL.iter().find(|(e, _)| *e == self).map_or("update", |(_, s)| s)
     }
 
     fn parse(s: &str) -> Option<Self> {
@@ -192,10 +189,7 @@ impl ClientMessage {
 
 fn parse_object(text: &str) -> Result<Wire<'_>, Rejected> {
     // A derived struct would also accept a positional array: only objects are messages.
-    let first = text
-        .trim_start_matches([' ', '\t', '\n', '\r'])
-        .bytes()
-        .next();
+    let first = text.trim_start_matches([' ', '\t', '\n', '\r']).bytes().next();
     if first.is_some_and(|b| b != b'{') && serde_json::from_str::<&RawValue>(text).is_ok() {
         return Err(Rejected::bare(DecodeError::NotObject));
     }
@@ -220,8 +214,7 @@ fn action_of(wire: &Wire<'_>) -> Option<Action> {
 }
 
 fn decode_announce(w: &Wire<'_>, limits: &DecodeLimits) -> Result<Announce, Rejected> {
-    let info_hash = id(w.info_hash)
-        .map_err(|e| reject(Action::Announce, None, DecodeError::InvalidInfoHash(e)))?;
+    let info_hash = id(w.info_hash).map_err(|e| reject(Action::Announce, None, DecodeError::InvalidInfoHash(e)))?;
     let fail = |error| reject(Action::Announce, Some(info_hash), error);
     let peer_id = id(w.peer_id).map_err(|e| fail(DecodeError::InvalidPeerId(e)))?;
     let answer = match w.answer {
@@ -261,23 +254,19 @@ fn decode_answer(w: &Wire<'_>, raw: &RawValue) -> Result<Answer, DecodeError> {
     Ok(Answer {
         to_peer_id: id(w.to_peer_id).map_err(DecodeError::InvalidToPeerId)?,
         offer_id: id(w.offer_id).map_err(DecodeError::InvalidOfferId)?,
-        answer: Signal::from_json(raw.get(), SignalKind::Answer)
-            .ok_or(DecodeError::InvalidAnswer)?,
+        answer: Signal::from_json(raw.get(), SignalKind::Answer).ok_or(DecodeError::InvalidAnswer)?,
     })
 }
 
 fn decode_offers(raw: &RawValue, max: usize) -> Result<Vec<Offer>, DecodeError> {
-    let list: Vec<&RawValue> =
-        serde_json::from_str(raw.get()).map_err(|_| DecodeError::InvalidOffers)?;
+    let list: Vec<&RawValue> = serde_json::from_str(raw.get()).map_err(|_| DecodeError::InvalidOffers)?;
     list.into_iter()
         .take(max)
         .map(|item| {
-            let o: WireOffer<'_> =
-                serde_json::from_str(item.get()).map_err(|_| DecodeError::InvalidOffers)?;
+            let o: WireOffer<'_> = serde_json::from_str(item.get()).map_err(|_| DecodeError::InvalidOffers)?;
             Ok(Offer {
                 offer_id: Id20::from_json(o.offer_id.get()).map_err(DecodeError::InvalidOfferId)?,
-                offer: Signal::from_json(o.offer.get(), SignalKind::Offer)
-                    .ok_or(DecodeError::InvalidOffer)?,
+                offer: Signal::from_json(o.offer.get(), SignalKind::Offer).ok_or(DecodeError::InvalidOffer)?,
             })
         })
         .collect()
@@ -285,11 +274,8 @@ fn decode_offers(raw: &RawValue, max: usize) -> Result<Vec<Offer>, DecodeError> 
 
 fn decode_event(raw: Option<&RawValue>) -> Result<Option<AnnounceEvent>, DecodeError> {
     let Some(raw) = raw else { return Ok(None) };
-    let name: std::borrow::Cow<'_, str> =
-        serde_json::from_str(raw.get()).map_err(|_| DecodeError::InvalidEvent)?;
-    AnnounceEvent::parse(&name)
-        .map(Some)
-        .ok_or(DecodeError::InvalidEvent)
+    let name: std::borrow::Cow<'_, str> = serde_json::from_str(raw.get()).map_err(|_| DecodeError::InvalidEvent)?;
+    AnnounceEvent::parse(&name).map(Some).ok_or(DecodeError::InvalidEvent)
 }
 
 /// Largest integer a JavaScript number holds exactly.
@@ -311,18 +297,10 @@ fn decode_scrape(w: &Wire<'_>, limits: &DecodeLimits) -> Result<Scrape, Rejected
     if !raw.get().starts_with('[') {
         return Id20::from_json(raw.get()).map(Scrape::One).map_err(bad);
     }
-    let list: Vec<&RawValue> =
-        serde_json::from_str(raw.get()).map_err(|_| bad(super::id::IdError::NotString))?;
+    let list: Vec<&RawValue> = serde_json::from_str(raw.get()).map_err(|_| bad(super::id::IdError::NotString))?;
     if list.len() > limits.max_scrape {
-        return Err(reject(
-            Action::Scrape,
-            None,
-            DecodeError::TooManyInfoHashes(list.len()),
-        ));
+        return Err(reject(Action::Scrape, None, DecodeError::TooManyInfoHashes(list.len())));
     }
     let hashes = list.iter().map(|r| Id20::from_json(r.get()));
-    hashes
-        .collect::<Result<Vec<_>, _>>()
-        .map(Scrape::Many)
-        .map_err(bad)
+    hashes.collect::<Result<Vec<_>, _>>().map(Scrape::Many).map_err(bad)
 }

@@ -178,14 +178,7 @@ fn encode_signal(out: &mut String, key: &str, signal: &Signal, o: &ForwardedOffe
 }
 
 fn encode_answer(out: &mut String, a: &ForwardedAnswer) {
-    encode_forward(
-        out,
-        "answer",
-        &a.answer,
-        &a.offer_id,
-        &a.peer_id,
-        &a.info_hash,
-    );
+    encode_forward(out, "answer", &a.answer, &a.offer_id, &a.peer_id, &a.info_hash);
 }
 
 fn encode_forward(out: &mut String, key: &str, s: &Signal, offer: &Id20, peer: &Id20, ih: &Id20) {
@@ -303,10 +296,7 @@ impl<'de> Deserialize<'de> for Files {
     }
 }
 
-fn req_id(
-    raw: Option<&RawValue>,
-    err: fn(super::id::IdError) -> DecodeError,
-) -> Result<Id20, DecodeError> {
+fn req_id(raw: Option<&RawValue>, err: fn(super::id::IdError) -> DecodeError) -> Result<Id20, DecodeError> {
     let raw = raw.ok_or(err(super::id::IdError::NotString))?;
     Id20::from_json(raw.get()).map_err(err)
 }
@@ -341,9 +331,7 @@ fn decode_announce(w: &Wire<'_>) -> Result<ServerMessage, DecodeError> {
     Ok(ServerMessage::Announce(AnnounceReply {
         info_hash,
         complete: w.complete.ok_or(DecodeError::InvalidNumber("complete"))?,
-        incomplete: w
-            .incomplete
-            .ok_or(DecodeError::InvalidNumber("incomplete"))?,
+        incomplete: w.incomplete.ok_or(DecodeError::InvalidNumber("incomplete"))?,
         interval: w.interval,
         min_interval: w.min_interval,
         warning: w.warning.clone(),

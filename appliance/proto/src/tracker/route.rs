@@ -28,11 +28,7 @@ pub struct Rng(u64);
 impl Rng {
     /// Seeded generator (a zero seed is replaced).
     pub fn new(seed: u64) -> Self {
-        Self(if seed == 0 {
-            0x9e37_79b9_7f4a_7c15
-        } else {
-            seed
-        })
+        Self(if seed == 0 { 0x9e37_79b9_7f4a_7c15 } else { seed })
     }
 
     /// Next pseudo-random value.
@@ -94,9 +90,7 @@ pub fn choose_targets(
         })
         .collect();
     ranked.sort_unstable_by_key(|(key, _)| *key);
-    let can_serve = ranked
-        .iter()
-        .any(|((full, h, ..), _)| !full && *h != Holding::Nothing);
+    let can_serve = ranked.iter().any(|((full, h, ..), _)| !full && *h != Holding::Nothing);
     let mut out = Vec::with_capacity(n);
     if box_wanted(swarm, can_serve, now, cfg) {
         out.push(Target::BoxSeeder);

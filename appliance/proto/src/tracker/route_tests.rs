@@ -22,12 +22,7 @@ fn registered(cfg: TrackerConfig, conns: u64) -> (Tracker, std::time::Instant) {
 
 /// Joins peer `p` on connection `p` without offers.
 fn join(t: &mut Tracker, now: std::time::Instant, p: u8, left: u64) {
-    let d = send(
-        t,
-        now,
-        u64::from(p),
-        &announce(IH, p, Some(Started), Some(left), 0),
-    );
+    let d = send(t, now, u64::from(p), &announce(IH, p, Some(Started), Some(left), 0));
     assert!(d.failures().is_empty(), "{:?}", d.failures());
 }
 
@@ -35,23 +30,11 @@ fn join(t: &mut Tracker, now: std::time::Instant, p: u8, left: u64) {
 fn the_box_seeds_the_first_few_newcomers_then_stays_out() {
     let (mut t, t0) = registered(TrackerConfig::default(), 10);
     let d = send(&mut t, t0, 1, &announce(IH, 1, Some(Started), Some(LEN), 5));
-    assert_eq!(
-        d.box_offers.len(),
-        1,
-        "first newcomer: only the box can serve"
-    );
+    assert_eq!(d.box_offers.len(), 1, "first newcomer: only the box can serve");
     assert_eq!(d.box_offers[0].from, id(1));
     let d = send(&mut t, t0, 2, &announce(IH, 2, Some(Started), Some(LEN), 5));
-    assert_eq!(
-        d.box_offers.len(),
-        1,
-        "second newcomer: the swarm is still young"
-    );
-    assert_eq!(
-        d.offers_to(1).len(),
-        1,
-        "remaining offers reach the other leecher"
-    );
+    assert_eq!(d.box_offers.len(), 1, "second newcomer: the swarm is still young");
+    assert_eq!(d.offers_to(1).len(), 1, "remaining offers reach the other leecher");
     // Peer 1 finished: from now on it serves, not the box.
     send(&mut t, t0, 1, &announce(IH, 1, Some(Completed), Some(0), 0));
     let d = send(&mut t, t0, 3, &announce(IH, 3, Some(Started), Some(LEN), 1));
@@ -78,10 +61,7 @@ fn holders_then_most_complete_peers_come_first() {
         .map(|(c, _)| c.0)
         .collect();
     assert_eq!(order, vec![3, 4, 2]);
-    assert!(
-        d.box_offers.is_empty(),
-        "holders can serve: the box is not needed"
-    );
+    assert!(d.box_offers.is_empty(), "holders can serve: the box is not needed");
 }
 
 #[test]
@@ -96,24 +76,14 @@ fn a_busy_holder_is_skipped_until_its_load_window_passes() {
     join(&mut t, t0, 1, 0);
     join(&mut t, t0, 2, 500);
     for p in [5u8, 6] {
-        let d = send(
-            &mut t,
-            t0,
-            u64::from(p),
-            &announce(IH, p, Some(Started), Some(LEN), 1),
-        );
+        let d = send(&mut t, t0, u64::from(p), &announce(IH, p, Some(Started), Some(LEN), 1));
         assert_eq!(d.offers_to(1).len(), 1);
     }
     let d = send(&mut t, t0, 7, &announce(IH, 7, Some(Started), Some(LEN), 1));
     assert_eq!(d.offers_to(1).len(), 0, "holder is at capacity");
     assert_eq!(d.offers_to(2).len(), 1, "the partial holder serves instead");
     let later = t0 + window;
-    let d = send(
-        &mut t,
-        later,
-        8,
-        &announce(IH, 8, Some(Started), Some(LEN), 1),
-    );
+    let d = send(&mut t, later, 8, &announce(IH, 8, Some(Started), Some(LEN), 1));
     assert_eq!(d.offers_to(1).len(), 1, "capacity is back after the window");
 }
 
@@ -148,26 +118,13 @@ fn the_box_never_takes_more_than_its_capacity_or_unregistered_swarms() {
     let (mut t, t0) = registered(cfg, 10);
     let mut to_box = 0;
     for p in 1..=5u8 {
-        to_box += send(
-            &mut t,
-            t0,
-            u64::from(p),
-            &announce(IH, p, Some(Started), Some(LEN), 1),
-        )
-        .box_offers
-        .len();
+        to_box += send(&mut t, t0, u64::from(p), &announce(IH, p, Some(Started), Some(LEN), 1))
+            .box_offers
+            .len();
     }
     assert_eq!(to_box, 2);
-    let d = send(
-        &mut t,
-        t0,
-        6,
-        &announce(0x77, 6, Some(Started), Some(LEN), 3),
-    );
-    assert!(
-        d.box_offers.is_empty(),
-        "unregistered swarm: the box holds no data"
-    );
+    let d = send(&mut t, t0, 6, &announce(0x77, 6, Some(Started), Some(LEN), 3));
+    assert!(d.box_offers.is_empty(), "unregistered swarm: the box holds no data");
 }
 
 #[test]
@@ -181,11 +138,9 @@ fn a_box_answer_frees_its_slot_and_reaches_the_newcomer() {
     let offer = send(&mut t, t0, 1, &announce(IH, 1, Some(Started), Some(LEN), 1))
         .box_offers
         .remove(0);
-    assert!(
-        send(&mut t, t0, 2, &announce(IH, 2, Some(Started), Some(LEN), 1))
-            .box_offers
-            .is_empty()
-    );
+    assert!(send(&mut t, t0, 2, &announce(IH, 2, Some(Started), Some(LEN), 1))
+        .box_offers
+        .is_empty());
     let ans = BoxAnswer {
         info_hash: offer.info_hash,
         to_peer_id: offer.from,
@@ -224,24 +179,14 @@ fn ties_are_spread_over_equal_peers() {
     }
     let mut hits = [0usize; 5];
     for p in 10..40u8 {
-        let d = send(
-            &mut t,
-            t0,
-            u64::from(p),
-            &announce(IH, p, Some(Started), Some(LEN), 1),
-        );
+        let d = send(&mut t, t0, u64::from(p), &announce(IH, p, Some(Started), Some(LEN), 1));
         let (c, _) = d
             .sent
             .iter()
             .find(|(_, m)| matches!(m, ServerMessage::Offer(_)))
             .unwrap();
         hits[c.0 as usize] += 1;
-        send(
-            &mut t,
-            t0,
-            u64::from(p),
-            &announce(IH, p, Some(Stopped), None, 0),
-        );
+        send(&mut t, t0, u64::from(p), &announce(IH, p, Some(Stopped), None, 0));
     }
     // Least-loaded first: 30 offers over 4 equal holders land 7 or 8 each.
     assert!(hits[1..].iter().all(|h| (7..=8).contains(h)), "{hits:?}");

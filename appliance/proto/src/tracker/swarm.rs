@@ -147,10 +147,7 @@ impl Swarm {
 
     /// Offers pending for the box seeder.
     pub fn box_pending(&self) -> usize {
-        self.pending
-            .values()
-            .filter(|p| p.to == Target::BoxSeeder)
-            .count()
+        self.pending.values().filter(|p| p.to == Target::BoxSeeder).count()
     }
 
     /// Updates progress; returns true when the peer just became a seeder.
@@ -177,8 +174,7 @@ impl Swarm {
         if peer.complete {
             self.complete -= 1;
         }
-        self.pending
-            .retain(|_, p| p.from != *id && p.to != Target::Peer(*id));
+        self.pending.retain(|_, p| p.from != *id && p.to != Target::Peer(*id));
         Some(peer)
     }
 }

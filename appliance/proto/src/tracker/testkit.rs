@@ -18,13 +18,7 @@ pub fn offers(from: u8, n: usize) -> Vec<Offer> {
         .collect()
 }
 
-pub fn announce(
-    ih: u8,
-    peer: u8,
-    event: Option<AnnounceEvent>,
-    left: Option<u64>,
-    n: usize,
-) -> String {
+pub fn announce(ih: u8, peer: u8, event: Option<AnnounceEvent>, left: Option<u64>, n: usize) -> String {
     ClientMessage::Announce(Announce {
         info_hash: id(ih),
         peer_id: id(peer),
@@ -79,11 +73,7 @@ impl Drained {
     }
 
     pub fn to(&self, conn: u64) -> Vec<&ServerMessage> {
-        self.sent
-            .iter()
-            .filter(|(c, _)| c.0 == conn)
-            .map(|(_, m)| m)
-            .collect()
+        self.sent.iter().filter(|(c, _)| c.0 == conn).map(|(_, m)| m).collect()
     }
 
     pub fn failures(&self) -> Vec<&Failure> {

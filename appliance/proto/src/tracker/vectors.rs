@@ -41,10 +41,7 @@ fn client_frames_decode_and_reencode_exactly() {
             ClientMessage::Scrape(Scrape::All) => "scrape*".into(),
         });
         // Split at every offset: no prefix is a message (the protocol is one message per frame).
-        for cut in (1..text.len())
-            .filter(|c| text.is_char_boundary(*c))
-            .step_by(97)
-        {
+        for cut in (1..text.len()).filter(|c| text.is_char_boundary(*c)).step_by(97) {
             assert!(
                 ClientMessage::decode(&text[..cut], &limits()).is_err(),
                 "{name} @ {cut}"
@@ -79,14 +76,8 @@ fn the_peer_ids_carry_every_awkward_byte() {
     let ClientMessage::Announce(a) = ClientMessage::decode(text, &limits()).unwrap() else {
         panic!("first frame is an announce")
     };
-    assert_eq!(
-        a.info_hash.to_hex(),
-        "00011f225c7f80c3e9ff41424344454647484950"
-    );
-    assert_eq!(
-        a.peer_id.to_hex(),
-        "2d5757303130302d0a0d09085c22ff80c0c1c2c3"
-    );
+    assert_eq!(a.info_hash.to_hex(), "00011f225c7f80c3e9ff41424344454647484950");
+    assert_eq!(a.peer_id.to_hex(), "2d5757303130302d0a0d09085c22ff80c0c1c2c3");
     assert_eq!((a.left, a.uploaded, a.numwant), (Some(0), Some(0), Some(5)));
     assert_eq!(a.offers.len(), 5);
     assert!(a.offers[0].offer.sdp().starts_with("v=0\r\n"));
@@ -100,14 +91,8 @@ fn bad_frames_the_reference_rejects_are_rejected_with_typed_errors() {
         ("[]", Some(NotObject)),
         ("{}", Some(InvalidAction)),
         ("{\"action\":\"frobnicate\"}", Some(InvalidAction)),
-        (
-            "\"info_hash\":\"short\"",
-            Some(InvalidInfoHash(IdError::Length(5))),
-        ),
-        (
-            "\"peer_id\":\"0123\"",
-            Some(InvalidPeerId(IdError::Length(4))),
-        ),
+        ("\"info_hash\":\"short\"", Some(InvalidInfoHash(IdError::Length(5)))),
+        ("\"peer_id\":\"0123\"", Some(InvalidPeerId(IdError::Length(4)))),
         (
             "\"peer_id\":\"01234567890123456789\",\"answer\"",
             Some(InvalidToPeerId(IdError::NotString)),
@@ -117,10 +102,7 @@ fn bad_frames_the_reference_rejects_are_rejected_with_typed_errors() {
         ("\"to_peer_id\"", None),
         ("\"numwant\":0", None),
         ("{\"action\":\"scrape\"}", None),
-        (
-            "{\"action\":\"scrape\",\"info_hash\":\"01234567890123456789\"}",
-            None,
-        ),
+        ("{\"action\":\"scrape\",\"info_hash\":\"01234567890123456789\"}", None),
     ];
     let mut seen = 0;
     for (name, text) in frames("raw").iter().filter(|(n, _)| n.contains("-c2s-")) {
