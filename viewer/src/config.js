@@ -15,6 +15,7 @@ export function readConfig(location) {
     source,
     signalUrl: source === 'r2' ? null : q.get('signal') || new URL('signal', wsBase).href,
     tracker: q.get('tracker') || new URL('announce', wsBase).href,
+    trackerForced: q.has('tracker'),
     p2p: q.get('p2p') !== '0' && source !== 'r2',
     forceNative: q.get('native') === '1',
     showStats: q.get('stats') === '1',

@@ -58,7 +58,7 @@ async function startP2PSide(tracker) {
 function onSignal(msg) {
   if (msg.type === 'hello') {
     app.window.reset(msg.segments);
-    startP2PSide(msg.tracker || cfg.tracker);
+    startP2PSide(cfg.trackerForced ? cfg.tracker : msg.tracker || cfg.tracker);
   } else if (msg.type === 'segment') {
     app.window.add(msg.segment);
     if (app.p2p && player && !player.native) app.p2p.torrentFor(msg.segment); // prefetch
@@ -96,4 +96,15 @@ video.addEventListener('playing', () => show('Live'));
 video.addEventListener('waiting', () => show('Buffering…'));
 bindOverlay(document.getElementById('stats'), state, snapshot, cfg.showStats);
 registerServiceWorker();
-window.venuebox = { get hls() { return player?.hls; }, player, stats: snapshot, app, cfg };
+window.venuebox = {
+  get hls() {
+    return player?.hls;
+  },
+  get errors() {
+    return player ? player.fatalErrors : [];
+  },
+  player,
+  stats: snapshot,
+  app,
+  cfg,
+};

@@ -3,6 +3,7 @@
 // viewers, HTTP-fetched pieces handed back so this viewer seeds them too, release on eviction.
 import { installPolyfills } from './polyfills.js';
 import { SegmentStore } from './store.js';
+import { bareTorrent, metaOf } from './torrent-meta.js';
 
 /** Hex of the peer-id prefix the box's seeder uses (`-VB`). */
 const SEEDER_PREFIX_HEX = '2d5642';
@@ -40,7 +41,7 @@ class P2P {
   torrentFor(seg) {
     let t = this.torrents.get(seg.name);
     if (t && !t.destroyed) return t;
-    t = this.client.add(seg.torrent, {
+    t = this.client.add(bareTorrent(metaOf(seg)), {
       announce: this.tracker ? [this.tracker] : [],
       store: SegmentStore,
       storeCacheSlots: 0,

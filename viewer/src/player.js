@@ -36,6 +36,7 @@ export class Player {
     this.onState = onState;
     this.hls = null;
     this.restarts = 0;
+    this.fatalErrors = [];
     this.start();
   }
 
@@ -58,6 +59,7 @@ export class Player {
 
   onError(data) {
     if (!data.fatal) return;
+    if (this.fatalErrors.length < 50) this.fatalErrors.push(data.details);
     this.onState(`Recovering (${data.details})…`);
     if (data.type === Hls.ErrorTypes.MEDIA_ERROR) this.hls.recoverMediaError();
     else setTimeout(() => this.restart(data.details), 1000);

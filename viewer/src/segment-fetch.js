@@ -1,13 +1,7 @@
 // Gets one segment: peers first until the deadline, then the missing pieces over HTTP (box,
 // then R2), every piece verified; the result is the segment's bytes.
-import { parseTorrent, pieceRange } from './torrent-meta.js';
+import { metaOf, pieceRange } from './torrent-meta.js';
 import { fetchPieces, missingRuns } from './pieces.js';
-
-/** The torrent metadata of `seg`, parsed and checked against its info hash once. */
-export function metaOf(seg) {
-  if (!seg.meta) seg.meta = parseTorrent(seg.torrent, seg.infoHash);
-  return seg.meta;
-}
 
 /** Resolves when `t` is done, `ms` passed or `signal` aborted, whichever comes first. */
 function waitForPeers(t, ms, signal) {

@@ -33,11 +33,28 @@ export function parseTorrent(bytes, infoHashHex) {
   if (count > MAX_PIECES || pieces.length !== count * 20) throw new TorrentError('piece hashes do not fit the length');
   const hashes = [];
   for (let i = 0; i < count; i++) hashes.push(pieces.subarray(i * 20, i * 20 + 20));
-  return { infoHash, name: new TextDecoder().decode(name), length, pieceLength, hashes };
+  const infoBytes = bytes.subarray(start, end);
+  return { infoHash, name: new TextDecoder().decode(name), length, pieceLength, hashes, infoBytes };
 }
 
 /** Byte range [start, end) of piece `index`. */
 export function pieceRange(meta, index) {
   const start = index * meta.pieceLength;
   return [start, Math.min(start + meta.pieceLength, meta.length)];
+}
+
+/** The torrent metadata of an announced segment, parsed and checked against its info hash once. */
+export function metaOf(seg) {
+  if (!seg.meta) seg.meta = parseTorrent(seg.torrent, seg.infoHash);
+  return seg.meta;
+}
+
+/** A .torrent holding only `meta`'s info dictionary: trackers are chosen by the viewer. */
+export function bareTorrent(meta) {
+  const head = new TextEncoder().encode('d4:info');
+  const out = new Uint8Array(head.length + meta.infoBytes.length + 1);
+  out.set(head);
+  out.set(meta.infoBytes, head.length);
+  out[out.length - 1] = 0x65; // 'e'
+  return out;
 }

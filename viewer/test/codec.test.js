@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import createTorrent from 'create-torrent';
 import { sha1, toHex } from '../src/sha1.js';
 import { decode, BencodeError } from '../src/bencode.js';
-import { parseTorrent, TorrentError } from '../src/torrent-meta.js';
+import { parseTorrent, TorrentError, bareTorrent } from '../src/torrent-meta.js';
 import { parseMessage, SignalMessageError, statsMessage } from '../src/signal-msg.js';
 
 const enc = (s) => new TextEncoder().encode(s);
@@ -121,4 +121,13 @@ test('statsMessage carries the overlay figures', () => {
   assert.equal(m.type, 'stats');
   assert.equal(m.p2p_share, 0.5);
   assert.equal(m.latency_secs, 6);
+});
+
+test('bareTorrent keeps the info dictionary and so the info hash', async () => {
+  const bytes = await makeTorrent('seg-9.ts', randomBytes(30000));
+  const meta = parseTorrent(bytes);
+  const bare = bareTorrent(meta);
+  const again = parseTorrent(bare, meta.infoHash);
+  assert.equal(again.length, 30000);
+  assert.equal(decode(bare).size, 1);
 });

@@ -1,0 +1,74 @@
+// Opens viewers in Debian Chromium through playwright-core (DESIGN.md flags, a fresh
+// user-data-dir each) with an in-page probe that samples the video element independently of
+// the viewer's own stats: playhead every 250 ms, so stalls are measured from outside.
+import { chromium } from 'playwright-core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--autoplay-policy=no-user-gesture-required'];
+
+const PROBE = `
+  window.__probe = { samples: [] };
+  // analyse(samples, from): playhead advance and the longest freeze after the first move.
+  setInterval(() => {
+    const v = document.querySelector('video');
+    if (v) window.__probe.samples.push([performance.now(), v.currentTime, v.paused]);
+  }, 250);
+
+  window.analyse = (samples, from) => {
+    let first = null, last = null, lastMoveAt = null, longest = 0;
+    for (const [t, ct, paused] of samples) {
+      if (t < from) continue;
+      if (last && ct !== last[1]) {
+        if (first === null) first = last;
+        if (lastMoveAt !== null) longest = Math.max(longest, t - lastMoveAt - 250);
+        lastMoveAt = t;
+      }
+      last = [t, ct, paused];
+    }
+    if (first && lastMoveAt !== null && last) longest = Math.max(longest, last[0] - lastMoveAt - 250);
+    return { advancedS: first && last ? last[1] - first[1] : 0, longestFreezeMs: Math.max(0, longest), samples: samples.length };
+  };
+`;
+
+/** Opens the viewer at `url`; `noWebRTC` deletes RTCPeerConnection before the app loads. */
+export async function openViewer(url, { noWebRTC = false, name = 'viewer' } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'vb-chromium-'));
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: '/usr/bin/chromium',
+    headless: false,
+    args: FLAGS,
+    viewport: { width: 480, height: 320 },
+  });
+  const page = context.pages()[0] || (await context.newPage());
+  const log = [];
+  page.on('console', (m) => log.push(`${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => log.push(`pageerror: ${e.message}`));
+  if (noWebRTC) {
+    await page.addInitScript('delete window.RTCPeerConnection; delete window.webkitRTCPeerConnection;');
+  }
+  await page.addInitScript(PROBE);
+  const openedAt = Date.now();
+  await page.goto(url);
+  return {
+    name,
+    page,
+    log,
+    openedAt,
+    /** The viewer's own figures (what it reports over signaling). */
+    stats: () => page.evaluate(() => window.venuebox.stats()),
+    errors: () => page.evaluate(() => window.venuebox.errors),
+    currentTime: () => page.evaluate(() => document.querySelector('video').currentTime),
+    /** Playhead analysis since `fromMs` (page clock): advance and the longest freeze. */
+    playback: (fromMs = 0) => page.evaluate((from) => analyse(window.__probe.samples, from), fromMs).catch(() => null),
+    now: () => page.evaluate(() => performance.now()),
+    async close() {
+      await context.close().catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
