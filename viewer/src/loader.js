@@ -56,6 +56,7 @@ export function makeFragmentLoader(Hls, app) {
       s.loaded = s.total = r.data.byteLength;
       s.bwEstimate = (s.total * 8000) / Math.max(1, s.loading.end - s.loading.start);
       app.segmentLoaded(r);
+      console.debug(`segment ${context.url.split('/').pop()}: ${r.p2pPieces} P2P + ${r.httpPieces} HTTP pieces in ${Math.round(s.loading.end - s.loading.start)} ms`);
       cb.onSuccess({ url: context.url, data: r.data.buffer, code: 200 }, s, context, null);
     }
 
@@ -80,15 +81,19 @@ export function makeFragmentLoader(Hls, app) {
     }
 
     abort() {
+      if (this.http) return this.http.abort(); // it reports onAbort itself
       this.own.aborted = true;
       this.ac?.abort();
-      this.http?.abort();
       const cb = this.finish();
-      cb?.onAbort?.(this.stats, this.context, null);
+      cb?.onAbort?.(this.own, this.context, null);
     }
 
     destroy() {
-      this.abort();
+      // Like hls.js's own loaders: no callbacks from destroy (hls.js calls it from onAbort).
+      this.callbacks = null;
+      clearTimeout(this.timer);
+      this.own.aborted = true;
+      this.ac?.abort();
       this.http?.destroy();
       this.http = null;
     }

@@ -45,7 +45,6 @@ class P2P {
       announce: this.tracker ? [this.tracker] : [],
       store: SegmentStore,
       storeCacheSlots: 0,
-      strategy: 'rarest',
     });
     t.on('wire', (wire) => this.watchWire(wire));
     t.on('error', (e) => console.warn(`torrent ${seg.name}:`, e.message || e));

@@ -46,7 +46,7 @@ export async function openViewer(url, { noWebRTC = false, name = 'viewer' } = {}
   const page = context.pages()[0] || (await context.newPage());
   const log = [];
   page.on('console', (m) => log.push(`${m.type()}: ${m.text()}`));
-  page.on('pageerror', (e) => log.push(`pageerror: ${e.message}`));
+  page.on('pageerror', (e) => log.push(`pageerror: ${e.stack || e.message}`));
   if (noWebRTC) {
     await page.addInitScript('delete window.RTCPeerConnection; delete window.webkitRTCPeerConnection;');
   }
