@@ -74,7 +74,8 @@ class P2P {
 
   /** Hands HTTP-fetched, verified pieces to webtorrent so it announces and serves them. */
   inject(t, pieces) {
-    if (!t.ready || t.destroyed || typeof t._markVerified !== 'function') return;
+    if (t.destroyed || typeof t._markVerified !== 'function') return;
+    if (!t.ready) return t.once('ready', () => this.inject(t, pieces));
     for (const [i, buf] of pieces) {
       if (t.bitfield.get(i)) continue;
       t.store.put(i, buf, (err) => {

@@ -42,7 +42,6 @@ export async function fetchSegment(seg, { p2p, waitMs, stats, signal, baseUrl })
   let have = new Map();
   if (p2p) {
     t = p2p.torrentFor(seg);
-    if (t.ready) t.critical(0, count - 1);
     await waitForPeers(t, waitMs, signal);
     have = p2p.piecesOf(t);
   }

@@ -19,18 +19,22 @@ const PROBE = `
   }, 250);
 
   window.analyse = (samples, from) => {
-    let first = null, last = null, lastMoveAt = null, longest = 0;
-    for (const [t, ct, paused] of samples) {
+    // played: forward steps no faster than 1.5x real time (seeks and jumps are not playback);
+    // longest freeze: the longest time without any movement after the first forward step.
+    let prev = null, lastMoveAt = null, longest = 0, played = 0;
+    for (const [t, ct] of samples) {
       if (t < from) continue;
-      if (last && ct !== last[1]) {
-        if (first === null) first = last;
+      if (prev && ct !== prev[1]) {
+        const step = ct - prev[1];
+        if (step > 0 && step <= ((t - prev[0]) / 1000) * 1.5 + 0.05) played += step;
         if (lastMoveAt !== null) longest = Math.max(longest, t - lastMoveAt - 250);
         lastMoveAt = t;
       }
-      last = [t, ct, paused];
+      prev = [t, ct];
     }
-    if (first && lastMoveAt !== null && last) longest = Math.max(longest, last[0] - lastMoveAt - 250);
-    return { advancedS: first && last ? last[1] - first[1] : 0, longestFreezeMs: Math.max(0, longest), samples: samples.length };
+    if (lastMoveAt !== null && prev) longest = Math.max(longest, prev[0] - lastMoveAt - 250);
+    const firstMove = samples.find((x, i) => i > 0 && x[1] !== samples[i - 1][1] && x[1] > 0);
+    return { advancedS: played, longestFreezeMs: Math.max(0, longest), samples: samples.length, firstMoveMs: firstMove ? firstMove[0] : null };
   };
 `;
 
