@@ -1,38 +1,110 @@
-// The viewer's entry point: plays the box's live playlist, through hls.js where Media Source
-// Extensions exist and natively elsewhere (Safari, iOS), and keeps close to the live edge.
-import Hls from 'hls.js';
+// The viewer's entry point: picks how to play (hls.js + P2P, hls.js over HTTP, native HLS),
+// follows signaling, and wires the loader, live control, overlay and stats reports together.
+import { readConfig } from './config.js';
+import { Stats } from './stats.js';
+import { SegmentWindow } from './window.js';
+import { SignalClient } from './signal.js';
+import { statsMessage } from './signal-msg.js';
+import { Player, hlsJsSupported } from './player.js';
+import { LiveControl } from './live.js';
+import { bindOverlay } from './overlay.js';
+import { registerServiceWorker } from './pwa.js';
+import { bufferAhead, p2pWaitMs } from './deadline.js';
 
-const PLAYLIST = new URL('hls/live.m3u8', document.baseURI).href;
+const cfg = readConfig(window.location);
 const video = document.getElementById('video');
 const state = document.getElementById('state');
+const stats = new Stats();
+const show = (text) => (state.textContent = text);
 
-function show(text) {
-  state.textContent = text;
+/** What the fragment loader and the P2P side share. */
+const app = {
+  baseUrl: cfg.baseUrl,
+  stats,
+  p2p: null,
+  httpSource: cfg.source === 'r2' ? 'r2' : 'box',
+  window: new SegmentWindow(),
+  httpEstimateS: 0.5,
+  segmentForUrl(url) {
+    return this.window.forUrl(url);
+  },
+  p2pWaitMs(seg) {
+    const bufferAheadS = bufferAhead(video.buffered, video.currentTime);
+    const p2pHealthy = !!this.p2p && (this.p2p.recentlyDelivered(20000) || stats.segments.httpOnly < 3);
+    return p2pWaitMs({ bufferAheadS, segmentS: seg.duration, httpEstimateS: this.httpEstimateS, p2pHealthy });
+  },
+  segmentLoaded(r) {
+    if (r.httpPieces === 0) return;
+    const wholeS = (r.httpMs / 1000) * (r.count / r.httpPieces);
+    this.httpEstimateS = Math.min(5, 0.7 * this.httpEstimateS + 0.3 * wholeS);
+  },
+};
+
+function webrtcAvailable() {
+  return typeof RTCPeerConnection === 'function';
 }
 
-function playHlsJs() {
-  const hls = new Hls({ liveSyncDurationCount: 3, liveMaxLatencyDurationCount: 6, lowLatencyMode: false });
-  hls.on(Hls.Events.MANIFEST_PARSED, () => video.play().catch(() => show('Tap to play')));
-  hls.on(Hls.Events.ERROR, (_event, data) => {
-    if (!data.fatal) return;
-    show(`Recovering (${data.details})…`);
-    if (data.type === Hls.ErrorTypes.MEDIA_ERROR) hls.recoverMediaError();
-    else setTimeout(() => hls.loadSource(PLAYLIST), 1000);
-  });
-  hls.loadSource(PLAYLIST);
-  hls.attachMedia(video);
-  window.venuebox = { hls };
+async function startP2PSide(tracker) {
+  if (!cfg.p2p || !webrtcAvailable() || app.p2p) return;
+  try {
+    const { startP2P } = await import('./p2p.js');
+    app.p2p = await startP2P({ tracker, stats });
+    stats.mode = 'p2p';
+  } catch (e) {
+    console.warn('P2P unavailable:', e.message);
+  }
 }
 
-function playNative() {
-  video.src = PLAYLIST;
-  video.addEventListener('loadedmetadata', () => video.play().catch(() => show('Tap to play')));
+function onSignal(msg) {
+  if (msg.type === 'hello') {
+    app.window.reset(msg.segments);
+    startP2PSide(cfg.trackerForced ? cfg.tracker : msg.tracker || cfg.tracker);
+  } else if (msg.type === 'segment') {
+    app.window.add(msg.segment);
+    if (app.p2p && player && !player.native) app.p2p.torrentFor(msg.segment); // prefetch
+  } else if (msg.type === 'end') {
+    show('The stream has ended');
+  }
+  app.p2p?.release(app.window.names());
 }
+
+function liveFigures() {
+  const info = player ? player.liveInfo() : { latency: null };
+  const seekEnd = video.seekable.length ? video.seekable.end(video.seekable.length - 1) : null;
+  const latencyS = info.latency ?? (player?.native && seekEnd !== null ? seekEnd - video.currentTime : null);
+  return { peers: app.p2p ? app.p2p.peerCount() : 0, bufferS: bufferAhead(video.buffered, video.currentTime), latencyS };
+}
+
+const snapshot = () => stats.snapshot(performance.now(), liveFigures());
+
+const native = cfg.forceNative || !hlsJsSupported();
+const canPlayNative = video.canPlayType('application/vnd.apple.mpegurl') !== '';
+let player = null;
+if (native && !canPlayNative) {
+  show('This browser cannot play HLS.');
+} else {
+  const useLoader = !native && cfg.source !== 'r2';
+  stats.mode = native ? 'native HLS' : useLoader ? 'HTTP (verified)' : 'HTTP';
+  player = new Player(video, cfg.playlist, useLoader ? app : null, { native, onState: show });
+  new LiveControl(video, player, stats);
+}
+
+const signal = cfg.signalUrl ? new SignalClient(cfg.signalUrl, { onMessage: onSignal, onState: () => {} }) : null;
+if (signal) setInterval(() => signal.send(statsMessage(snapshot())), cfg.reportEveryMs);
 
 video.addEventListener('playing', () => show('Live'));
 video.addEventListener('waiting', () => show('Buffering…'));
-video.addEventListener('click', () => video.play());
-
-if (Hls.isSupported()) playHlsJs();
-else if (video.canPlayType('application/vnd.apple.mpegurl')) playNative();
-else show('This browser cannot play HLS.');
+bindOverlay(document.getElementById('stats'), state, snapshot, cfg.showStats);
+registerServiceWorker();
+window.venuebox = {
+  get hls() {
+    return player?.hls;
+  },
+  get errors() {
+    return player ? player.fatalErrors : [];
+  },
+  player,
+  stats: snapshot,
+  app,
+  cfg,
+};

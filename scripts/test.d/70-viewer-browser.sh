@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Viewer in real browsers: unit tests of its pure parts (node --test), then Debian Chromium via
+# playwright-core inside a network namespace against the box (`venuebox --hls-dir` fed by
+# ffmpeg) and stand-ins for the tracker, seeder and signaling (tests/viewer/standin/).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+. scripts/lib.sh
+. scripts/lib-netns.sh
+apt_need chromium ffmpeg iproute2
+build_viewer
+(cd viewer && npm test --silent)
+npm_ci tests/viewer
+cargo build -q -p venuebox
+ns="vbv$$"
+trap 'netns_down "$ns"' EXIT
+netns_up "$ns"
+ip netns exec "$ns" node --test --test-concurrency=1 tests/viewer/browser.test.mjs

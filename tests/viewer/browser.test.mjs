@@ -1,0 +1,111 @@
+// Browser tests of the viewer in Debian Chromium, run inside the network namespace that
+// scripts/test.d/70-viewer-browser.sh creates: one viewer plays; late joiners get P2P bytes;
+// with P2P blocked playback goes on over HTTP without stalls; a stream restart resumes.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startInfra, BOX, SIGNAL, REFUSING_TRACKER, waitFor, boxStatus } from './lib/infra.mjs';
+import { openViewer } from './lib/browser.mjs';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const viewerUrl = (extra = '') => `${BOX}/?signal=${encodeURIComponent(SIGNAL)}${extra}`;
+let infra;
+const open = [];
+
+async function viewer(opts = {}, extra = '') {
+  const v = await openViewer(viewerUrl(extra), opts);
+  open.push(v);
+  return v;
+}
+
+async function closeAll() {
+  await Promise.all(open.splice(0).map((v) => v.close()));
+}
+
+function dump(v) {
+  return `${v.name} log:\n${v.log.slice(-25).join('\n')}`;
+}
+
+before(async () => {
+  infra = await startInfra();
+});
+
+after(async () => {
+  await closeAll();
+  await infra?.close();
+});
+
+test('one viewer plays: currentTime advances >= 10 s, no fatal hls.js error', async () => {
+  const v = await viewer({ name: 'solo' });
+  await waitFor('10 s of playback', async () => (await v.playback()).advancedS >= 10, 40000).catch((e) => {
+    throw new Error(`${e.message}\n${dump(v)}`);
+  });
+  const s = await v.stats();
+  console.log(`solo viewer: startup ${s.startupS} s, latency ${s.latencyS} s, P2P share ${s.p2pShare}, mode ${s.mode}`);
+  assert.deepEqual(await v.errors(), []);
+  await closeAll();
+});
+
+test('late joiners each get P2P bytes and report a P2P share above zero', async () => {
+  const first = await viewer({ name: 'v1' });
+  const late = [];
+  for (let i = 2; i <= 4; i++) {
+    await sleep(4000);
+    late.push(await viewer({ name: `v${i}` }));
+  }
+  for (const v of late) {
+    await waitFor(`${v.name} P2P bytes`, async () => (await v.stats()).p2pBytes > 0, 30000).catch((e) => {
+      throw new Error(`${e.message}\n${dump(v)}`);
+    });
+  }
+  await sleep(6000); // one more report period
+  const reports = await infra.reports();
+  const all = [first, ...late];
+  for (const v of all) {
+    const s = await v.stats();
+    console.log(`${v.name}: share ${s.p2pShare}, from peers ${s.peerBytes} B, from seeder ${s.seederBytes} B, box HTTP ${s.boxBytes} B, peers ${s.peers}, latency ${s.latencyS} s, stalls ${s.stalls}`);
+  }
+  const shares = reports.map((r) => r.p2p_share).filter((x) => typeof x === 'number');
+  assert.ok(reports.filter((r) => r.p2p_share > 0).length >= late.length, `reported shares: ${shares}`);
+  const fromViewers = await Promise.all(late.map(async (v) => (await v.stats()).peerBytes));
+  console.log(`late joiners' bytes from other viewers: ${fromViewers.join(', ')}`);
+  for (const v of all) assert.deepEqual(await v.errors(), [], v.name);
+  await closeAll();
+});
+
+async function playsOverHttpWithoutStalls(v) {
+  const from = await v.now();
+  await waitFor(`${v.name} 20 s of playback`, async () => (await v.playback(from)).advancedS >= 20, 45000).catch((e) => {
+    throw new Error(`${e.message}\n${dump(v)}`);
+  });
+  const p = await v.playback(from);
+  const s = await v.stats();
+  console.log(`${v.name}: longest freeze ${p.longestFreezeMs} ms, P2P ${s.p2pBytes} B, HTTP ${s.boxBytes} B, mode ${s.mode}`);
+  assert.equal(s.p2pBytes, 0, 'P2P is blocked, so no P2P bytes');
+  assert.ok(s.boxBytes > 0, 'played over HTTP');
+  assert.ok(p.longestFreezeMs <= 1000, `stall of ${p.longestFreezeMs} ms`);
+  assert.deepEqual(await v.errors(), []);
+}
+
+test('P2P blocked (tracker refusing; WebRTC missing): HTTP playback, no stall over 1 s', async () => {
+  const refused = await viewer({ name: 'refused' }, `&tracker=${encodeURIComponent(REFUSING_TRACKER)}`);
+  const noRtc = await viewer({ name: 'no-webrtc', noWebRTC: true });
+  await Promise.all([playsOverHttpWithoutStalls(refused), playsOverHttpWithoutStalls(noRtc)]);
+  await closeAll();
+});
+
+test('a stream restart resumes playback', async () => {
+  const v = await viewer({ name: 'restart' });
+  await waitFor('playback', async () => (await v.playback()).advancedS >= 4, 30000);
+  const before = (await boxStatus()).ingest.producer_restarts;
+  await infra.restartStream();
+  await waitFor('the box to see the restart', async () => (await boxStatus()).ingest.producer_restarts > before, 30000);
+  const from = await v.now();
+  await waitFor('8 s of playback after the restart', async () => (await v.playback(from)).advancedS >= 8, 45000).catch(
+    (e) => {
+      throw new Error(`${e.message}\n${dump(v)}`);
+    },
+  );
+  const s = await v.stats();
+  console.log(`restart: resumed; stalls ${s.stalls} (${s.stallS} s), player restarts ${await v.page.evaluate(() => window.venuebox.player.restarts)}`);
+  await closeAll();
+});
