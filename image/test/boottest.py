@@ -151,7 +151,7 @@ def start_qemu(img, ports, sock_path, console_log):
                " mitigations=off")
     args = [
         "qemu-system-x86_64", "-machine", "q35", "-accel", "tcg",
-        "-smp", "2", "-m", "1024", "-nodefaults", "-no-user-config", "-display", "none",
+        "-smp", "1", "-m", "1024", "-nodefaults", "-no-user-config", "-display", "none",
         "-kernel", f"{img}/vmlinuz", "-initrd", f"{img}/initrd.img", "-append", cmdline,
         "-drive", f"file={img}/disk.img,format=raw,if=virtio,cache=unsafe",
         "-netdev", f"user,id=n0,{fwd}", "-device", "virtio-net-pci,netdev=n0,romfile=",
