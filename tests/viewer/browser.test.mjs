@@ -58,13 +58,15 @@ test('late joiners each get P2P bytes and report a P2P share above zero', async 
     });
   }
   await sleep(6000); // one more report period
-  const reports = await infra.reports();
+  const { invalid, reports } = await infra.reports();
+  assert.equal(invalid, 0, 'every stats report follows the protocol');
   const all = [first, ...late];
   for (const v of all) {
     const s = await v.stats();
     console.log(`${v.name}: share ${s.p2pShare}, from peers ${s.peerBytes} B, from seeder ${s.seederBytes} B, box HTTP ${s.boxBytes} B, peers ${s.peers}, latency ${s.latencyS} s, stalls ${s.stalls}`);
   }
-  const shares = reports.map((r) => r.p2p_share).filter((x) => typeof x === 'number');
+  const shares = reports.map((r) => r.p2p_share.toFixed(3));
+  console.log(`P2P shares reported over signaling: ${shares.join(', ')}`);
   assert.ok(reports.filter((r) => r.p2p_share > 0).length >= late.length, `reported shares: ${shares}`);
   const fromViewers = await Promise.all(late.map(async (v) => (await v.stats()).peerBytes));
   console.log(`late joiners' bytes from other viewers: ${fromViewers.join(', ')}`);
