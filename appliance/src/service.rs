@@ -70,7 +70,9 @@ impl Service {
             max_segment_bytes: config.window.max_segment_bytes,
             max_new: config.window.max_segments,
         };
-        let state = Arc::new(AppState::new(config, window.clone(), ingest, Vec::new()));
+        let (tracker, link, tracker_task) = crate::tracker::run(Default::default(), Default::default());
+        let state = AppState::new(config, window.clone(), ingest, Vec::new()).with_tracker(tracker.clone(), link);
+        let state = Arc::new(state);
         let mut svc = Self {
             state: state.clone(),
             tasks: svc_tasks,
@@ -84,7 +86,12 @@ impl Service {
         svc.essential = svc.tasks.len();
         svc.spawn(
             "segment-watcher",
-            watcher::run(watch_cfg, window, watch, shutdown.clone()),
+            watcher::run(watch_cfg, window.clone(), watch, shutdown.clone()),
+        );
+        svc.spawn("tracker", tracker_task.run(shutdown.clone()));
+        svc.spawn(
+            "tracker-window",
+            crate::tracker::follow_window(window.subscribe(), tracker, shutdown.clone()),
         );
         svc.spawn("http", http::serve(listener, state, shutdown));
         Ok(svc)

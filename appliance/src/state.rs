@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::ingest::IngestStatus;
 use crate::status::StatusSource;
 use crate::window::SharedWindow;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
 /// Shared application state.
@@ -19,6 +19,10 @@ pub struct AppState {
     pub started: Instant,
     /// Subsystems that add to `/api/status` and `/metrics`.
     pub sources: Vec<Arc<dyn StatusSource>>,
+    /// The tracker behind `/announce` (absent: 404).
+    pub tracker: Option<crate::tracker::TrackerHandle>,
+    /// The box seeder's end of the tracker, taken once by the seeder at start-up.
+    pub box_seeder_link: Mutex<Option<crate::tracker::BoxSeederLink>>,
 }
 
 impl AppState {
@@ -35,7 +39,22 @@ impl AppState {
             ingest,
             started: Instant::now(),
             sources,
+            tracker: None,
+            box_seeder_link: Mutex::new(None),
         }
+    }
+
+    /// Adds the tracker: its handle serves `/announce`, its seeder link waits for the seeder.
+    pub fn with_tracker(mut self, handle: crate::tracker::TrackerHandle, link: crate::tracker::BoxSeederLink) -> Self {
+        self.sources.push(handle.stats.clone());
+        self.tracker = Some(handle);
+        self.box_seeder_link = Mutex::new(Some(link));
+        self
+    }
+
+    /// Takes the box seeder's link to the tracker (once).
+    pub fn take_box_seeder_link(&self) -> Option<crate::tracker::BoxSeederLink> {
+        self.box_seeder_link.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
 
     /// The configuration in effect.

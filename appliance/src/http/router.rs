@@ -25,6 +25,7 @@ pub async fn route(req: Request<Incoming>, state: Arc<AppState>) -> Response<Bod
         ["healthz"] => respond::text(StatusCode::OK, "ok\n"),
         ["api", "status"] => respond::json(&crate::status::status_json(&state)),
         ["metrics"] => metrics(&state),
+        ["announce"] => announce(req, &state),
         ["hls", name] => hls(&req, &state, name),
         _ => static_file(&req, &state, &path).await,
     }
@@ -56,6 +57,25 @@ fn hls(req: &Request<Incoming>, state: &AppState, name: &str) -> Response<Body> 
         );
     }
     respond::not_found()
+}
+
+/// `/announce`: the WebTorrent tracker's WebSocket.
+fn announce(mut req: Request<Incoming>, state: &AppState) -> Response<Body> {
+    let Some(handle) = state.tracker.clone() else {
+        return respond::not_found();
+    };
+    let config = crate::tracker::ws_config(handle.max_frame);
+    match super::ws::accept(&mut req, config) {
+        Ok(accepted) => {
+            tokio::spawn(async move {
+                if let Some(ws) = accepted.socket.await {
+                    crate::tracker::serve_socket(ws, handle).await;
+                }
+            });
+            accepted.response
+        }
+        Err(response) => *response,
+    }
 }
 
 fn metrics(state: &AppState) -> Response<Body> {
