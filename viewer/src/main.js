@@ -96,9 +96,9 @@ let player = null;
 if (native && !canPlayNative) {
   show('This browser cannot play HLS.');
 } else {
-  const useLoader = !native && cfg.source !== 'r2';
-  stats.mode = native ? 'native HLS' : useLoader ? 'HTTP (verified)' : 'HTTP';
-  player = new Player(video, cfg.playlist, useLoader ? app : null, { native, onState: show });
+  // The loader also serves plain HTTP (it counts the bytes); without signaling it has no torrents.
+  stats.mode = native ? 'native HLS' : cfg.source === 'r2' ? 'HTTP (R2)' : 'HTTP (verified)';
+  player = new Player(video, cfg.playlist, native ? null : app, { native, onState: show });
   new LiveControl(video, player, stats);
 }
 

@@ -14,6 +14,8 @@ export const SIGNAL_HTTP = `http://${HOST}:8001`;
 /** The box's own tracker (on main); the refusing one is the npm stand-in with a filter. */
 export const TRACKER = `ws://${HOST}:8080/announce`;
 export const REFUSING_TRACKER = `ws://${HOST}:8002`;
+/** The R2 stand-in's copy of the viewer (and the stream next to it). */
+export const R2_VIEWER = `http://${HOST}:8003/venue/index.html`;
 
 const here = new URL('..', import.meta.url).pathname;
 const repo = new URL('../../..', import.meta.url).pathname;
@@ -84,6 +86,7 @@ export async function startInfra(media = {}) {
     env: { ...process.env, RUST_LOG: 'warn', VENUEBOX_HTTP_VIEWER_DIR: join(repo, 'viewer/dist') },
   });
   start('tracker-refusing', 'node', [join(here, 'standin/tracker.mjs'), HOST, '8002', '--refuse']);
+  start('r2', 'node', [join(here, 'standin/r2.mjs'), BOX, join(repo, 'viewer/dist'), HOST, '8003']);
   start('signal', 'node', [join(here, 'standin/signal-seeder.mjs'), BOX, TRACKER, HOST, '8001']);
   await waitFor('3 segments in the box window', async () => (await boxStatus()).window.segments >= 3, 40000);
   await waitFor('signaling stand-in', async () => (await fetch(`${SIGNAL_HTTP}/reports`)).ok);
