@@ -109,7 +109,7 @@ test('P2P blocked (tracker refusing; WebRTC missing) or loaded from R2: HTTP pla
   await closeAll();
 });
 
-test('a stream restart resumes playback', async () => {
+test('a stream restart resumes playback; signaling reconnects after a box-side restart', async () => {
   const v = await viewer({ name: 'restart' });
   await waitFor('playback', async () => (await v.playback()).advancedS >= 4, 30000);
   const before = (await boxStatus()).ingest.producer_restarts;
@@ -121,6 +121,12 @@ test('a stream restart resumes playback', async () => {
       throw new Error(`${e.message}\n${dump(v)}`);
     },
   );
+  await infra.restartSignal();
+  const { reports } = await waitFor('a stats report over the new signaling connection', async () => {
+    const r = await infra.reports();
+    return r.reports.length > 0 && r;
+  }, 20000);
+  assert.ok(reports[0].bytes_p2p + reports[0].bytes_http > 0, 'the reconnected viewer reports its counters');
   const s = await v.stats();
   console.log(`restart: resumed; stalls ${s.stalls} (${s.stallS} s), player restarts ${await v.page.evaluate(() => window.venuebox.player.restarts)}`);
   await closeAll();

@@ -87,7 +87,8 @@ export async function startInfra(media = {}) {
   });
   start('tracker-refusing', 'node', [join(here, 'standin/tracker.mjs'), HOST, '8002', '--refuse']);
   start('r2', 'node', [join(here, 'standin/r2.mjs'), BOX, join(repo, 'viewer/dist'), HOST, '8003']);
-  start('signal', 'node', [join(here, 'standin/signal-seeder.mjs'), BOX, TRACKER, HOST, '8001']);
+  const startSignal = () => start('signal', 'node', [join(here, 'standin/signal-seeder.mjs'), BOX, TRACKER, HOST, '8001']);
+  let signal = startSignal();
   await waitFor('3 segments in the box window', async () => (await boxStatus()).window.segments >= 3, 40000);
   await waitFor('signaling stand-in', async () => (await fetch(`${SIGNAL_HTTP}/reports`)).ok);
   return {
@@ -98,6 +99,13 @@ export async function startInfra(media = {}) {
       await new Promise((r) => setTimeout(r, gapMs));
       for (const f of readdirSync(hls)) rmSync(join(hls, f), { force: true });
       ffmpeg = startFfmpeg(hls, media);
+    },
+    /** Stops the signaling stand-in and starts it again after `gapMs` (viewers must reconnect). */
+    async restartSignal(gapMs = 2000) {
+      await stop(signal);
+      await new Promise((r) => setTimeout(r, gapMs));
+      signal = startSignal();
+      await waitFor('signaling stand-in', async () => (await fetch(`${SIGNAL_HTTP}/reports`)).ok);
     },
     async reports() {
       return (await fetch(`${SIGNAL_HTTP}/reports`)).json();
