@@ -3,7 +3,7 @@
 // with P2P blocked playback goes on over HTTP without stalls; a stream restart resumes.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startInfra, BOX, SIGNAL, REFUSING_TRACKER, waitFor, boxStatus } from './lib/infra.mjs';
+import { startInfra, BOX, SIGNAL, REFUSING_TRACKER, R2_VIEWER, waitFor, boxStatus } from './lib/infra.mjs';
 import { openViewer } from './lib/browser.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -42,6 +42,12 @@ test('one viewer plays: currentTime advances >= 10 s, no fatal hls.js error', as
   const s = await v.stats();
   console.log(`solo viewer: startup ${s.startupS} s, latency ${s.latencyS} s, P2P share ${s.p2pShare}, mode ${s.mode}`);
   assert.deepEqual(await v.errors(), []);
+  await v.page.keyboard.press('s');
+  const overlay = await v.page.locator('#stats').innerText();
+  assert.match(overlay, /P2P share\s+\d+ %/);
+  assert.match(overlay, /behind live/);
+  await v.page.locator('#state').click();
+  assert.equal(await v.page.locator('#stats').isHidden(), true, 'a tap hides the overlay');
   await closeAll();
 });
 
@@ -58,13 +64,15 @@ test('late joiners each get P2P bytes and report a P2P share above zero', async 
     });
   }
   await sleep(6000); // one more report period
-  const reports = await infra.reports();
+  const { invalid, reports } = await infra.reports();
+  assert.equal(invalid, 0, 'every stats report follows the protocol');
   const all = [first, ...late];
   for (const v of all) {
     const s = await v.stats();
     console.log(`${v.name}: share ${s.p2pShare}, from peers ${s.peerBytes} B, from seeder ${s.seederBytes} B, box HTTP ${s.boxBytes} B, peers ${s.peers}, latency ${s.latencyS} s, stalls ${s.stalls}`);
   }
-  const shares = reports.map((r) => r.p2p_share).filter((x) => typeof x === 'number');
+  const shares = reports.map((r) => r.p2p_share.toFixed(3));
+  console.log(`P2P shares reported over signaling: ${shares.join(', ')}`);
   assert.ok(reports.filter((r) => r.p2p_share > 0).length >= late.length, `reported shares: ${shares}`);
   const fromViewers = await Promise.all(late.map(async (v) => (await v.stats()).peerBytes));
   console.log(`late joiners' bytes from other viewers: ${fromViewers.join(', ')}`);
@@ -72,28 +80,36 @@ test('late joiners each get P2P bytes and report a P2P share above zero', async 
   await closeAll();
 });
 
-async function playsOverHttpWithoutStalls(v) {
+async function playsOverHttpWithoutStalls(v, source = 'box') {
   const from = await v.now();
   await waitFor(`${v.name} 20 s of playback`, async () => (await v.playback(from)).advancedS >= 20, 45000).catch((e) => {
     throw new Error(`${e.message}\n${dump(v)}`);
   });
   const p = await v.playback(from);
   const s = await v.stats();
-  console.log(`${v.name}: longest freeze ${p.longestFreezeMs} ms, P2P ${s.p2pBytes} B, HTTP ${s.boxBytes} B, mode ${s.mode}`);
+  console.log(`${v.name}: longest freeze ${p.longestFreezeMs} ms, P2P ${s.p2pBytes} B, box HTTP ${s.boxBytes} B, R2 ${s.r2Bytes} B, mode ${s.mode}`);
   assert.equal(s.p2pBytes, 0, 'P2P is blocked, so no P2P bytes');
-  assert.ok(s.boxBytes > 0, 'played over HTTP');
+  assert.ok((source === 'r2' ? s.r2Bytes : s.boxBytes) > 0, `played over HTTP from ${source}`);
   assert.ok(p.longestFreezeMs <= 1000, `stall of ${p.longestFreezeMs} ms`);
   assert.deepEqual(await v.errors(), []);
 }
 
-test('P2P blocked (tracker refusing; WebRTC missing): HTTP playback, no stall over 1 s', async () => {
+test('P2P blocked (tracker refusing; WebRTC missing) or loaded from R2: HTTP playback, no stall over 1 s', async () => {
   const refused = await viewer({ name: 'refused' }, `&tracker=${encodeURIComponent(REFUSING_TRACKER)}`);
   const noRtc = await viewer({ name: 'no-webrtc', noWebRTC: true });
-  await Promise.all([playsOverHttpWithoutStalls(refused), playsOverHttpWithoutStalls(noRtc)]);
+  const fromR2 = await openViewer(`${R2_VIEWER}?source=r2`, { name: 'from-r2' });
+  open.push(fromR2);
+  await Promise.all([
+    playsOverHttpWithoutStalls(refused),
+    playsOverHttpWithoutStalls(noRtc),
+    playsOverHttpWithoutStalls(fromR2, 'r2'),
+  ]);
+  const r2 = await fromR2.stats();
+  assert.equal(r2.boxBytes, 0, 'a viewer loaded from R2 fetches nothing from the box');
   await closeAll();
 });
 
-test('a stream restart resumes playback', async () => {
+test('a stream restart resumes playback; signaling reconnects after a box-side restart', async () => {
   const v = await viewer({ name: 'restart' });
   await waitFor('playback', async () => (await v.playback()).advancedS >= 4, 30000);
   const before = (await boxStatus()).ingest.producer_restarts;
@@ -105,6 +121,12 @@ test('a stream restart resumes playback', async () => {
       throw new Error(`${e.message}\n${dump(v)}`);
     },
   );
+  await infra.restartSignal();
+  const { reports } = await waitFor('a stats report over the new signaling connection', async () => {
+    const r = await infra.reports();
+    return r.reports.length > 0 && r;
+  }, 20000);
+  assert.ok(reports[0].bytes_p2p + reports[0].bytes_http > 0, 'the reconnected viewer reports its counters');
   const s = await v.stats();
   console.log(`restart: resumed; stalls ${s.stalls} (${s.stallS} s), player restarts ${await v.page.evaluate(() => window.venuebox.player.restarts)}`);
   await closeAll();

@@ -1,5 +1,6 @@
-// The hls.js fragment loader: segments that signaling announced go through fetchSegment (peers,
-// then verified HTTP pieces); anything else, or a failure there, goes to hls.js's own loader.
+// The hls.js fragment loader: segments that signaling announced with a torrent go through
+// fetchSegment (peers, then verified HTTP pieces); anything else (init segments, segments not yet
+// announced or without a torrent), or a failure there, goes to hls.js's own loader.
 import { fetchSegment } from './segment-fetch.js';
 
 /** Builds the loader class for `Hls` around `app` (segment lookup, P2P handle, deadlines). */
@@ -23,7 +24,7 @@ export function makeFragmentLoader(Hls, app) {
     load(context, config, callbacks) {
       this.context = context;
       const seg = context.rangeEnd ? null : app.segmentForUrl(context.url);
-      if (!seg) return this.viaHttp(context, config, callbacks);
+      if (!seg?.torrent) return this.viaHttp(context, config, callbacks);
       this.callbacks = callbacks;
       this.ac = new AbortController();
       this.own.loading.start = performance.now();

@@ -55,17 +55,30 @@ async function startP2PSide(tracker) {
   }
 }
 
+let reportEveryMs = cfg.reportEveryMs;
+
 function onSignal(msg) {
   if (msg.type === 'hello') {
     app.window.reset(msg.segments);
-    startP2PSide(cfg.trackerForced ? cfg.tracker : msg.tracker || cfg.tracker);
+    reportEveryMs = msg.statsIntervalS * 1000;
+    startP2PSide(cfg.trackerForced ? cfg.tracker : msg.tracker);
   } else if (msg.type === 'segment') {
     app.window.add(msg.segment);
-    if (app.p2p && player && !player.native) app.p2p.torrentFor(msg.segment); // prefetch
+    const prefetch = app.p2p && player && !player.native && msg.segment.torrent;
+    if (prefetch) app.p2p.torrentFor(msg.segment); // peers get a head start before hls.js asks
+  } else if (msg.type === 'removed') {
+    app.window.remove(msg.name);
   } else if (msg.type === 'end') {
     show('The stream has ended');
+  } else if (msg.type === 'error') {
+    console.warn(`signaling refused a message: ${msg.code} ${msg.message}`);
   }
   app.p2p?.release(app.window.names());
+}
+
+function report() {
+  signal.send(statsMessage(snapshot()));
+  setTimeout(report, reportEveryMs);
 }
 
 function liveFigures() {
@@ -83,14 +96,14 @@ let player = null;
 if (native && !canPlayNative) {
   show('This browser cannot play HLS.');
 } else {
-  const useLoader = !native && cfg.source !== 'r2';
-  stats.mode = native ? 'native HLS' : useLoader ? 'HTTP (verified)' : 'HTTP';
-  player = new Player(video, cfg.playlist, useLoader ? app : null, { native, onState: show });
+  // The loader also serves plain HTTP (it counts the bytes); without signaling it has no torrents.
+  stats.mode = native ? 'native HLS' : cfg.source === 'r2' ? 'HTTP (R2)' : 'HTTP (verified)';
+  player = new Player(video, cfg.playlist, native ? null : app, { native, onState: show });
   new LiveControl(video, player, stats);
 }
 
 const signal = cfg.signalUrl ? new SignalClient(cfg.signalUrl, { onMessage: onSignal, onState: () => {} }) : null;
-if (signal) setInterval(() => signal.send(statsMessage(snapshot())), cfg.reportEveryMs);
+if (signal) setTimeout(report, reportEveryMs);
 
 video.addEventListener('playing', () => show('Live'));
 video.addEventListener('waiting', () => show('Buffering…'));

@@ -32,6 +32,12 @@ export class SegmentWindow {
     for (const s of bySeq.slice(this.keep)) this.byName.delete(s.name);
   }
 
+  /** Drops a segment the box removed from its window. */
+  remove(name) {
+    this.byName.delete(name);
+    if (this.newest?.name === name) this.newest = null;
+  }
+
   /** The segment a URL names (its last path component), if announced. */
   forUrl(url) {
     const path = new URL(url).pathname;

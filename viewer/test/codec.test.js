@@ -73,54 +73,78 @@ test('parseTorrent rejects torrents that do not describe a segment', () => {
   for (const c of cases) assert.throws(() => parseTorrent(enc(c)), TorrentError, c);
 });
 
-function segmentJson(torrent, extra = {}) {
-  return {
-    seq: 7,
-    name: 'seg-00000007.ts',
-    duration: 2,
-    url: '/hls/seg-00000007.ts',
-    info_hash: 'ab'.repeat(20),
-    torrent: Buffer.from(torrent).toString('base64'),
-    ...extra,
-  };
-}
+import { readFileSync, readdirSync } from 'node:fs';
 
-test('parseMessage accepts hello and segment messages', () => {
-  const seg = segmentJson(enc('d4:infodee'));
-  const hello = parseMessage(JSON.stringify({ v: 1, type: 'hello', tracker: 'ws://10.0.0.1/announce', segments: [seg] }));
-  assert.equal(hello.tracker, 'ws://10.0.0.1/announce');
-  assert.equal(hello.segments[0].name, 'seg-00000007.ts');
-  const m = parseMessage(JSON.stringify({ v: 1, type: 'segment', ...seg, r2_url: 'https://r2.example/hls/seg-00000007.ts' }));
-  assert.equal(m.segment.r2Url, 'https://r2.example/hls/seg-00000007.ts');
-  assert.deepEqual(Array.from(m.segment.torrent.subarray(0, 2)), [0x64, 0x34]);
-  assert.equal(parseMessage('{"v":1,"type":"end"}').type, 'end');
+const VECTORS = new URL('./vectors/signal/', import.meta.url);
+const vector = (name) => readFileSync(new URL(name, VECTORS), 'utf8');
+
+test('parseMessage reads every documented box message (docs/SIGNALING.md examples)', () => {
+  const hello = parseMessage(vector('hello.json'));
+  assert.equal(hello.tracker, 'ws://venuebox.local:8080/announce');
+  assert.equal(hello.statsIntervalS, 5);
+  assert.equal(hello.segments[0].torrent, null);
+  const seg = parseMessage(vector('segment.json')).segment;
+  assert.equal(seg.r2Url, 'https://media.example.org/venue/seg-3527381042.ts');
+  assert.equal(seg.infoHash, '0123456789abcdef0123456789abcdef01234567');
+  assert.equal(seg.torrent[0], 0x64);
+  assert.equal(parseMessage(vector('segment-fmp4.json')).segment.init.name, 'init-1.mp4');
+  assert.equal(parseMessage(vector('discontinuity.json')).seq, 3527381043);
+  assert.equal(parseMessage(vector('removed.json')).name, 'seg-3527381012.ts');
+  assert.equal(parseMessage(vector('end.json')).type, 'end');
+  assert.equal(parseMessage(vector('error.json')).code, 'rate_limited');
+  const stats = readdirSync(VECTORS).filter((f) => f !== 'stats.json');
+  assert.equal(stats.length, 7);
 });
 
 test('parseMessage rejects malformed messages with SignalMessageError', () => {
-  const seg = segmentJson(enc('d4:infodee'));
+  const seg = JSON.parse(vector('segment.json'));
+  const mutate = (patch) => JSON.stringify({ ...seg, ...patch });
   const bad = [
     'nope',
     '[]',
-    '{"type":"hello"}',
-    '{"v":2,"type":"hello"}',
-    JSON.stringify({ v: 1, type: 'segment', ...seg, name: '../etc/passwd' }),
-    JSON.stringify({ v: 1, type: 'segment', ...seg, info_hash: 'XYZ' }),
-    JSON.stringify({ v: 1, type: 'segment', ...seg, duration: -1 }),
-    JSON.stringify({ v: 1, type: 'segment', ...seg, seq: 1.5 }),
-    JSON.stringify({ v: 1, type: 'segment', ...seg, url: '//evil.example/x' }),
-    JSON.stringify({ v: 1, type: 'segment', ...seg, url: 'javascript:alert(1)' }),
-    JSON.stringify({ v: 1, type: 'segment', ...seg, torrent: '!!!' }),
-    JSON.stringify({ v: 1, type: 'hello', tracker: 'http://x/announce' }),
-    JSON.stringify({ v: 1, type: 'hello', segments: 'x' }),
+    '{"type":"end"}',
+    '{"v":2,"type":"end"}',
+    '{"v":1,"type":"surprise"}',
+    '{"v":1,"type":"end","extra":1}',
+    mutate({ name: '../etc/passwd' }),
+    mutate({ name: '.hidden' }),
+    mutate({ info_hash: 'XYZ' }),
+    mutate({ info_hash: null }),
+    mutate({ duration: -1 }),
+    mutate({ duration: 4000 }),
+    mutate({ seq: 1.5 }),
+    mutate({ url: '//evil.example/x' }),
+    mutate({ url: 'javascript:alert(1)' }),
+    mutate({ r2_url: '/relative' }),
+    mutate({ torrent: '!!!' }),
+    mutate({ torrent: 'aGVsbG8=' }),
+    mutate({ discontinuity: 'yes' }),
+    mutate({ surprise: true }),
+    JSON.stringify({ ...JSON.parse(vector('hello.json')), tracker_url: 'http://x/announce' }),
+    JSON.stringify({ ...JSON.parse(vector('hello.json')), segments: 'x' }),
   ];
   for (const b of bad) assert.throws(() => parseMessage(b), SignalMessageError, b);
 });
 
-test('statsMessage carries the overlay figures', () => {
-  const m = JSON.parse(statsMessage({ p2pBytes: 5, boxBytes: 3, r2Bytes: 2, uploadBytes: 1, p2pShare: 0.5, peers: 2, bufferS: 4, latencyS: 6, stalls: 1, stallS: 0.5 }));
-  assert.equal(m.type, 'stats');
-  assert.equal(m.p2p_share, 0.5);
-  assert.equal(m.latency_secs, 6);
+test('parseMessage never throws anything but SignalMessageError on mangled vectors', () => {
+  const text = vector('segment.json');
+  for (let i = 0; i < 2000; i++) {
+    const at = (i * 7919) % text.length;
+    const mangled = text.slice(0, at) + String.fromCharCode(32 + (i % 90)) + text.slice(at + 1 + (i % 3));
+    try {
+      parseMessage(mangled);
+    } catch (e) {
+      assert.ok(e instanceof SignalMessageError, `${e.name}: ${e.message}`);
+    }
+  }
+});
+
+test('statsMessage has exactly the documented fields', () => {
+  const m = JSON.parse(statsMessage({ p2pBytes: 5, boxBytes: 3, r2Bytes: 2, uploadBytes: 1, p2pShare: 0.5, peers: 2, bufferS: 4, latencyS: null, stalls: 1, stallS: 0.5 }));
+  const documented = JSON.parse(vector('stats.json'));
+  assert.deepEqual(Object.keys(m).sort(), Object.keys(documented).sort());
+  assert.equal(m.bytes_p2p, 5);
+  assert.equal(m.latency_secs, null);
 });
 
 test('bareTorrent keeps the info dictionary and so the info hash', async () => {

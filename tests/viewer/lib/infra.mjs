@@ -1,6 +1,7 @@
 // Starts what the browser tests need inside the test's network namespace: ffmpeg writing an
 // HLS folder, the box (`venuebox --hls-dir`) serving it and the viewer, and the stand-ins for
-// the tracker and the seeder + signaling. Every child is stopped by its own pid at the end.
+// the seeder + signaling and a refusing tracker; the tracker is the box's own /announce.
+// Every child is stopped by its own pid at the end.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, mkdirSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,8 +11,11 @@ export const HOST = '198.18.0.1';
 export const BOX = `http://${HOST}:8080`;
 export const SIGNAL = `ws://${HOST}:8001/signal`;
 export const SIGNAL_HTTP = `http://${HOST}:8001`;
-export const TRACKER = `ws://${HOST}:8000`;
+/** The box's own tracker (on main); the refusing one is the npm stand-in with a filter. */
+export const TRACKER = `ws://${HOST}:8080/announce`;
 export const REFUSING_TRACKER = `ws://${HOST}:8002`;
+/** The R2 stand-in's copy of the viewer (and the stream next to it). */
+export const R2_VIEWER = `http://${HOST}:8003/venue/index.html`;
 
 const here = new URL('..', import.meta.url).pathname;
 const repo = new URL('../../..', import.meta.url).pathname;
@@ -81,9 +85,10 @@ export async function startInfra(media = {}) {
     cwd: repo,
     env: { ...process.env, RUST_LOG: 'warn', VENUEBOX_HTTP_VIEWER_DIR: join(repo, 'viewer/dist') },
   });
-  start('tracker', 'node', [join(here, 'standin/tracker.mjs'), HOST, '8000']);
   start('tracker-refusing', 'node', [join(here, 'standin/tracker.mjs'), HOST, '8002', '--refuse']);
-  start('signal', 'node', [join(here, 'standin/signal-seeder.mjs'), BOX, TRACKER, HOST, '8001']);
+  start('r2', 'node', [join(here, 'standin/r2.mjs'), BOX, join(repo, 'viewer/dist'), HOST, '8003']);
+  const startSignal = () => start('signal', 'node', [join(here, 'standin/signal-seeder.mjs'), BOX, TRACKER, HOST, '8001']);
+  let signal = startSignal();
   await waitFor('3 segments in the box window', async () => (await boxStatus()).window.segments >= 3, 40000);
   await waitFor('signaling stand-in', async () => (await fetch(`${SIGNAL_HTTP}/reports`)).ok);
   return {
@@ -94,6 +99,13 @@ export async function startInfra(media = {}) {
       await new Promise((r) => setTimeout(r, gapMs));
       for (const f of readdirSync(hls)) rmSync(join(hls, f), { force: true });
       ffmpeg = startFfmpeg(hls, media);
+    },
+    /** Stops the signaling stand-in and starts it again after `gapMs` (viewers must reconnect). */
+    async restartSignal(gapMs = 2000) {
+      await stop(signal);
+      await new Promise((r) => setTimeout(r, gapMs));
+      signal = startSignal();
+      await waitFor('signaling stand-in', async () => (await fetch(`${SIGNAL_HTTP}/reports`)).ok);
     },
     async reports() {
       return (await fetch(`${SIGNAL_HTTP}/reports`)).json();

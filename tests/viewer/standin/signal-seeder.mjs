@@ -1,7 +1,8 @@
 // STAND-IN for the box's seeder and /signal until they land on main: follows the box's
 // /api/status, seeds every window segment as a one-file torrent with the real npm webtorrent
 // 3.0.21 (peer id `-VB0001-`, like the box's seeder) over @roamhq/wrtc, and speaks the
-// signaling protocol (hello, segment, discontinuity, end; stats reports kept for GET /reports).
+// signaling protocol of docs/SIGNALING.md (hello, segment, discontinuity, removed; viewers'
+// stats reports validated field by field and kept for GET /reports).
 // Usage: node signal-seeder.mjs BOX_URL TRACKER_URL HOST PORT
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
@@ -16,6 +17,7 @@ const window = new Map(); // name -> { msg, torrent }
 const reports = new Map(); // connection id -> last stats message
 let pending = new Set();
 let nextConn = 1;
+let invalid = 0;
 
 /** Piece length as the box chooses it: a power of two >= 16 KiB giving at most 64 pieces. */
 function pieceLength(len) {
@@ -38,10 +40,22 @@ function seed(item) {
 
 function segmentMessage(item, t) {
   return {
-    v: 1, type: 'segment', seq: item.seq, name: item.name, duration: item.duration,
-    url: `/hls/${item.name}`, info_hash: t.infoHash, torrent: Buffer.from(t.torrentFile).toString('base64'),
-    discontinuity: item.discontinuity, program_date_time: item.program_date_time ?? undefined,
+    v: 1, type: 'segment', seq: item.seq, name: item.name, duration: item.duration, bytes: item.bytes,
+    discontinuity: item.discontinuity, program_date_time: item.program_date_time ?? null,
+    url: `/hls/${item.name}`, r2_url: null, info_hash: t.infoHash,
+    torrent: Buffer.from(t.torrentFile).toString('base64'), init: null,
   };
+}
+
+const STATS_FIELDS = ['v', 'type', 'bytes_p2p', 'bytes_http', 'bytes_r2', 'peers', 'buffer_secs', 'latency_secs', 'stalls'];
+
+/** Checks a viewer's stats report as the box does: exactly the documented fields, in range. */
+function validStats(m) {
+  const keys = Object.keys(m);
+  const counters = ['bytes_p2p', 'bytes_http', 'bytes_r2', 'peers', 'stalls'].every((k) => Number.isSafeInteger(m[k]) && m[k] >= 0);
+  const secs = (x) => x === null || (typeof x === 'number' && x >= 0 && x <= 3600);
+  return keys.length === STATS_FIELDS.length && keys.every((k) => STATS_FIELDS.includes(k)) && counters &&
+    typeof m.buffer_secs === 'number' && secs(m.buffer_secs) && secs(m.latency_secs);
 }
 
 function broadcast(msg) {
@@ -62,6 +76,7 @@ async function follow() {
     if (!names.has(name)) {
       window.delete(name);
       s.torrent.destroy();
+      broadcast({ v: 1, type: 'removed', seq: s.msg.seq, name });
     }
   }
   for (const item of items) {
@@ -84,21 +99,29 @@ async function follow() {
 const server = http.createServer((req, res) => {
   if (req.url === '/reports') {
     res.writeHead(200, { 'content-type': 'application/json' });
-    return res.end(JSON.stringify([...reports.values()]));
+    return res.end(JSON.stringify({ invalid, reports: [...reports.values()] }));
   }
   res.writeHead(404).end();
 });
 const wss = new WebSocketServer({ server, path: '/signal', maxPayload: 64 * 1024 });
 wss.on('connection', (ws) => {
   const id = nextConn++;
-  const segments = [...window.values()].map((s) => s.msg).sort((a, b) => a.seq - b.seq);
-  ws.send(JSON.stringify({ v: 1, type: 'hello', tracker: trackerUrl, segments }));
+  const segments = [...window.values()].map(({ msg: { v, type, ...seg } }) => seg).sort((a, b) => a.seq - b.seq);
+  const stream = { state: 'live', container: 'ts', playlist_url: '/hls/live.m3u8', r2_playlist_url: null };
+  ws.send(JSON.stringify({ v: 1, type: 'hello', tracker_url: trackerUrl, stats_interval_secs: 5, stream, segments }));
   ws.on('message', (data) => {
+    let m = null;
     try {
-      const m = JSON.parse(String(data));
-      if (m.v === 1 && m.type === 'stats') reports.set(id, { id, at: Date.now(), ...m });
+      m = JSON.parse(String(data));
     } catch {
-      // a stand-in ignores garbage; the real box validates
+      // refused below
+    }
+    if (m && m.v === 1 && m.type === 'stats' && validStats(m)) {
+      const all = m.bytes_p2p + m.bytes_http + m.bytes_r2;
+      reports.set(id, { id, at: Date.now(), ...m, p2p_share: all ? m.bytes_p2p / all : 0 });
+    } else {
+      invalid++;
+      ws.send(JSON.stringify({ v: 1, type: 'error', code: 'bad_message', message: 'not a valid stats report' }));
     }
   });
 });
