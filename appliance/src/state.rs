@@ -1,12 +1,25 @@
 //! The state every task shares: configuration, the segment window, ingest status and the
 //! status sources of the other subsystems.
 
+use crate::admin::Admin;
 use crate::config::Config;
+use crate::discovery::Discovery;
 use crate::ingest::IngestStatus;
+use crate::signal::SignalHub;
 use crate::status::StatusSource;
 use crate::window::SharedWindow;
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
+
+/// The parts that face viewers and staff, made by the service before the state.
+pub struct Front {
+    /// Signaling.
+    pub signal: Arc<SignalHub>,
+    /// Viewer URL, mDNS name, QR codes.
+    pub discovery: Arc<Discovery>,
+    /// The staff page.
+    pub admin: Arc<Admin>,
+}
 
 /// Shared application state.
 pub struct AppState {
@@ -19,6 +32,12 @@ pub struct AppState {
     pub started: Instant,
     /// Subsystems that add to `/api/status` and `/metrics`.
     pub sources: Vec<Arc<dyn StatusSource>>,
+    /// Signaling (`/signal`).
+    pub signal: Arc<SignalHub>,
+    /// Viewer URL, mDNS name, QR codes.
+    pub discovery: Arc<Discovery>,
+    /// The staff page.
+    pub admin: Arc<Admin>,
 }
 
 impl AppState {
@@ -28,6 +47,7 @@ impl AppState {
         window: Arc<SharedWindow>,
         ingest: IngestStatus,
         sources: Vec<Arc<dyn StatusSource>>,
+        front: Front,
     ) -> Self {
         Self {
             config: RwLock::new(Arc::new(config)),
@@ -35,6 +55,9 @@ impl AppState {
             ingest,
             started: Instant::now(),
             sources,
+            signal: front.signal,
+            discovery: front.discovery,
+            admin: front.admin,
         }
     }
 
