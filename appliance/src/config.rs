@@ -5,6 +5,9 @@ use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+mod front;
+pub use front::{is_host_label, AdminConfig, DiscoveryConfig, SignalConfig};
+
 /// Environment variables with this prefix override configuration fields.
 pub const ENV_PREFIX: &str = "VENUEBOX_";
 
@@ -56,6 +59,12 @@ pub struct Config {
     pub demo: DemoConfig,
     /// Logging.
     pub log: LogConfig,
+    /// Signaling (`/signal`).
+    pub signal: SignalConfig,
+    /// mDNS, viewer URL and QR code.
+    pub discovery: DiscoveryConfig,
+    /// The staff page (`/admin`).
+    pub admin: AdminConfig,
 }
 
 /// HTTP server settings.
@@ -259,7 +268,7 @@ impl Config {
         if self.ingest.poll_ms == 0 {
             return invalid("ingest.poll_ms must be positive");
         }
-        Ok(())
+        front::validate(&self.signal, &self.discovery)
     }
 }
 

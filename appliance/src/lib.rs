@@ -2,12 +2,15 @@
 //! that deliver the stream to a venue's viewers. The binary (`main.rs`) is a thin shell.
 #![deny(missing_docs)]
 
+pub mod admin;
 pub mod config;
 pub mod config_env;
+pub mod discovery;
 pub mod http;
 pub mod ingest;
 pub mod logging;
 pub mod service;
+pub mod signal;
 pub mod state;
 pub mod status;
 pub mod systemd;

@@ -34,7 +34,9 @@ pub fn init(filter: &str) -> LogHandle {
         .with_writer(std::io::stderr)
         .with_ansi(false)
         .with_target(true);
-    let registry = tracing_subscriber::registry().with(filter_layer);
+    let registry = tracing_subscriber::registry()
+        .with(filter_layer)
+        .with(crate::admin::errors::RecentErrors);
     if journald {
         registry.with(fmt_layer.without_time()).init();
     } else {

@@ -7,7 +7,10 @@
 
 use crate::config::{Config, ConfigError, IngestMode};
 use crate::ingest::{demo, ffmpeg, IngestStatus};
-use crate::state::AppState;
+use crate::admin::{self, auth::AdminAuth, Admin};
+use crate::discovery::{self, Discovery};
+use crate::signal::{self, SignalHub};
+use crate::state::{AppState, Front};
 use crate::watcher::{self, WatchConfig, WatchStats};
 use crate::window::{SharedWindow, WindowLimits};
 use crate::{http, status, systemd};
@@ -70,8 +73,23 @@ impl Service {
             max_segment_bytes: config.window.max_segment_bytes,
             max_new: config.window.max_segments,
         };
+        let signal = Arc::new(SignalHub::new(
+            config.signal.clone(),
+            signal::torrent::torrent_for,
+            shutdown.clone(),
+        ));
+        let window_events = window.subscribe();
+        let discovery = Arc::new(Discovery::new(config.discovery.clone(), local_addr));
+        let auth = AdminAuth::load(&config.admin, std::env::var("VENUEBOX_ADMIN_PASSWORD").ok());
+        let admin = Arc::new(Admin::new(auth));
+        let sources: Vec<Arc<dyn status::StatusSource>> = vec![signal.clone(), discovery.clone()];
+        let front = Front {
+            signal: signal.clone(),
+            discovery: discovery.clone(),
+            admin: admin.clone(),
+        };
         let (tracker, link, tracker_task) = crate::tracker::run(Default::default(), Default::default());
-        let state = AppState::new(config, window.clone(), ingest, Vec::new()).with_tracker(tracker.clone(), link);
+        let state = AppState::new(config, window.clone(), ingest, sources, front).with_tracker(tracker.clone(), link);
         let state = Arc::new(state);
         let mut svc = Self {
             state: state.clone(),
@@ -84,6 +102,18 @@ impl Service {
             _demo_dir: demo_dir,
         };
         svc.essential = svc.tasks.len();
+        svc.spawn(
+            "signal-hub",
+            signal::hub::run(signal, window.clone(), window_events, shutdown.clone()),
+        );
+        svc.spawn("mdns", discovery::mdns::run(discovery.clone(), shutdown.clone()));
+        svc.spawn(
+            "discovery-watch",
+            discovery::watch_addresses(discovery.clone(), shutdown.clone()),
+        );
+        let staff = admin::console_banner(&admin, &discovery.viewer_url(discovery::By::Ip));
+        discovery::console::print_text(&staff);
+        svc.spawn("admin-history", admin::sample(state.clone(), shutdown.clone()));
         svc.spawn(
             "segment-watcher",
             watcher::run(watch_cfg, window.clone(), watch, shutdown.clone()),

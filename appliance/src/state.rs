@@ -1,12 +1,25 @@
 //! The state every task shares: configuration, the segment window, ingest status and the
 //! status sources of the other subsystems.
 
+use crate::admin::Admin;
 use crate::config::Config;
+use crate::discovery::Discovery;
 use crate::ingest::IngestStatus;
+use crate::signal::SignalHub;
 use crate::status::StatusSource;
 use crate::window::SharedWindow;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
+
+/// The parts that face viewers and staff, made by the service before the state.
+pub struct Front {
+    /// Signaling.
+    pub signal: Arc<SignalHub>,
+    /// Viewer URL, mDNS name, QR codes.
+    pub discovery: Arc<Discovery>,
+    /// The staff page.
+    pub admin: Arc<Admin>,
+}
 
 /// Shared application state.
 pub struct AppState {
@@ -23,6 +36,12 @@ pub struct AppState {
     pub tracker: Option<crate::tracker::TrackerHandle>,
     /// The box seeder's end of the tracker, taken once by the seeder at start-up.
     pub box_seeder_link: Mutex<Option<crate::tracker::BoxSeederLink>>,
+    /// Signaling (`/signal`).
+    pub signal: Arc<SignalHub>,
+    /// Viewer URL, mDNS name, QR codes.
+    pub discovery: Arc<Discovery>,
+    /// The staff page.
+    pub admin: Arc<Admin>,
 }
 
 impl AppState {
@@ -32,6 +51,7 @@ impl AppState {
         window: Arc<SharedWindow>,
         ingest: IngestStatus,
         sources: Vec<Arc<dyn StatusSource>>,
+        front: Front,
     ) -> Self {
         Self {
             config: RwLock::new(Arc::new(config)),
@@ -41,6 +61,9 @@ impl AppState {
             sources,
             tracker: None,
             box_seeder_link: Mutex::new(None),
+            signal: front.signal,
+            discovery: front.discovery,
+            admin: front.admin,
         }
     }
 

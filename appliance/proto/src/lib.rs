@@ -6,3 +6,4 @@ pub mod http_path;
 pub mod m3u8;
 pub mod range;
 pub mod tracker;
+pub mod signal;

@@ -1,6 +1,7 @@
 //! Request routing: one `match` on the path, each arm owned by one subsystem.
 
 use super::respond::{self, Body, Caching};
+use crate::discovery::http::{qr_response, QrFormat};
 use crate::state::AppState;
 use bytes::Bytes;
 use hyper::body::Incoming;
@@ -26,6 +27,11 @@ pub async fn route(req: Request<Incoming>, state: Arc<AppState>) -> Response<Bod
         ["api", "status"] => respond::json(&crate::status::status_json(&state)),
         ["metrics"] => metrics(&state),
         ["announce"] => announce(req, &state),
+        ["signal"] => crate::signal::conn::upgrade(req, state),
+        ["qr.svg"] => qr_response(&state.discovery, QrFormat::Svg, req.uri().query()),
+        ["qr.png"] => qr_response(&state.discovery, QrFormat::Png, req.uri().query()),
+        ["admin"] => crate::admin::page::serve(req.headers(), &state, None),
+        ["admin", sub] => crate::admin::page::serve(req.headers(), &state, Some(sub)),
         ["hls", name] => hls(&req, &state, name),
         _ => static_file(&req, &state, &path).await,
     }

@@ -102,6 +102,7 @@ pub fn hls_dir_config(dir: &Path) -> Config {
     c.ingest.mode = IngestMode::HlsDir;
     c.ingest.hls_dir = dir.to_owned();
     c.ingest.poll_ms = 100;
+    c.admin.password = "test-password".into(); // never a generated file on the test machine
     c
 }
 

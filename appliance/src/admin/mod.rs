@@ -1,0 +1,61 @@
+//! The staff page (`/admin`, HTTP Basic, user `staff`): ingest, viewers, P2P share, egress,
+//! uplink lag, recent errors, charts of the last minutes and a full-screen QR for projecting.
+
+pub mod auth;
+pub mod errors;
+pub mod history;
+pub mod page;
+
+use crate::state::AppState;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// The staff page's state.
+#[derive(Debug)]
+pub struct Admin {
+    /// The staff password.
+    pub auth: auth::AdminAuth,
+    history: Mutex<history::History>,
+}
+
+impl Admin {
+    /// With a loaded password and an empty history.
+    pub fn new(auth: auth::AdminAuth) -> Self {
+        Self {
+            auth,
+            history: Mutex::new(history::History::default()),
+        }
+    }
+
+    /// The chart history.
+    pub fn history(&self) -> MutexGuard<'_, history::History> {
+        self.history.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Samples `/api/status` into the history every [`history::SAMPLE_SECS`] until `shutdown`.
+pub async fn sample(state: Arc<AppState>, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let mut tick = tokio::time::interval(Duration::from_secs(history::SAMPLE_SECS));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return Ok(()),
+            _ = tick.tick() => {}
+        }
+        let status = crate::status::status_json(&state);
+        let t = state.started.elapsed().as_secs_f64();
+        state.admin.history().record(t, &status);
+    }
+}
+
+/// The lines printed on the console at start: where the staff page is and how to log in.
+pub fn console_banner(admin: &Admin, url: &str) -> String {
+    let how = match &admin.auth.source {
+        auth::PasswordSource::Config => "the password set in admin.password".to_owned(),
+        auth::PasswordSource::Environment => "the password in VENUEBOX_ADMIN_PASSWORD".to_owned(),
+        auth::PasswordSource::File(p) => format!("password {} (kept in {})", admin.auth.reveal(), p.display()),
+        auth::PasswordSource::Ephemeral => format!("password {} (until restart)", admin.auth.reveal()),
+    };
+    format!("Staff page: {url}admin  user: {}  {how}\n", auth::USER)
+}

@@ -1,0 +1,62 @@
+//! `/admin` (the page) and `/admin/data.json` (its figures), both behind HTTP Basic.
+
+use crate::discovery::By;
+use crate::http::respond::{self, Body};
+use crate::state::AppState;
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{self, HeaderValue};
+use hyper::{HeaderMap, Response, StatusCode};
+use serde_json::json;
+
+const PAGE: &str = include_str!("admin.html");
+
+/// Answers `/admin` and `/admin/<sub>`; 401 without the staff credentials.
+pub fn serve(headers: &HeaderMap, state: &AppState, sub: Option<&str>) -> Response<Body> {
+    let authorization = headers.get(header::AUTHORIZATION).map(HeaderValue::as_bytes);
+    if !state.admin.auth.check(authorization) {
+        return unauthorized();
+    }
+    match sub {
+        None => page(),
+        Some("data.json") => respond::json(&data(state)),
+        Some(_) => respond::not_found(),
+    }
+}
+
+fn unauthorized() -> Response<Body> {
+    let mut resp = respond::text(StatusCode::UNAUTHORIZED, "staff password required\n");
+    resp.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Basic realm=\"VenueBox staff\", charset=\"UTF-8\""),
+    );
+    resp
+}
+
+fn page() -> Response<Body> {
+    let mut resp = Response::new(Full::new(Bytes::from_static(PAGE.as_bytes())));
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:",
+        ),
+    );
+    resp
+}
+
+/// Everything the page shows.
+pub fn data(state: &AppState) -> serde_json::Value {
+    json!({
+        "status": crate::status::status_json(state),
+        "history": state.admin.history().samples(),
+        "errors": super::errors::recent(),
+        "urls": {
+            "ip": state.discovery.viewer_url(By::Ip),
+            "name": state.discovery.viewer_url(By::Name),
+        },
+    })
+}
