@@ -56,6 +56,8 @@ pub struct Config {
     pub demo: DemoConfig,
     /// Logging.
     pub log: LogConfig,
+    /// The R2 uplink (CDN fallback); off by default.
+    pub uplink: crate::uplink::UplinkConfig,
 }
 
 /// HTTP server settings.
@@ -259,7 +261,7 @@ impl Config {
         if self.ingest.poll_ms == 0 {
             return invalid("ingest.poll_ms must be positive");
         }
-        Ok(())
+        self.uplink.validate()
     }
 }
 

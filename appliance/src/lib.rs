@@ -11,5 +11,6 @@ pub mod service;
 pub mod state;
 pub mod status;
 pub mod systemd;
+pub mod uplink;
 pub mod watcher;
 pub mod window;

@@ -10,7 +10,7 @@ use crate::ingest::{demo, ffmpeg, IngestStatus};
 use crate::state::AppState;
 use crate::watcher::{self, WatchConfig, WatchStats};
 use crate::window::{SharedWindow, WindowLimits};
-use crate::{http, status, systemd};
+use crate::{http, status, systemd, uplink};
 use anyhow::{anyhow, Context as _};
 use std::future::Future;
 use std::net::SocketAddr;
@@ -56,6 +56,7 @@ impl Service {
         let shutdown = CancellationToken::new();
         let window = SharedWindow::new(limits(&config));
         let watch = Arc::new(WatchStats::default());
+        let (uplink_status, uplink_task) = uplink::start(&config, window.clone(), shutdown.clone())?;
         let mut svc_tasks = JoinSet::new();
         let (hls_dir, child, demo_dir) = start_producer(&config, &mut svc_tasks, &shutdown)?;
         let ingest = IngestStatus {
@@ -70,7 +71,8 @@ impl Service {
             max_segment_bytes: config.window.max_segment_bytes,
             max_new: config.window.max_segments,
         };
-        let state = Arc::new(AppState::new(config, window.clone(), ingest, Vec::new()));
+        let sources: Vec<Arc<dyn status::StatusSource>> = vec![uplink_status];
+        let state = Arc::new(AppState::new(config, window.clone(), ingest, sources));
         let mut svc = Self {
             state: state.clone(),
             tasks: svc_tasks,
@@ -86,6 +88,9 @@ impl Service {
             "segment-watcher",
             watcher::run(watch_cfg, window, watch, shutdown.clone()),
         );
+        if let Some(task) = uplink_task {
+            svc.spawn("r2-uplink", task);
+        }
         svc.spawn("http", http::serve(listener, state, shutdown));
         Ok(svc)
     }
@@ -170,6 +175,7 @@ impl Service {
             ("http", old.http != new.http),
             ("ingest", old.ingest != new.ingest),
             ("demo", old.demo != new.demo),
+            ("uplink", old.uplink != new.uplink),
         ] {
             if changed {
                 tracing::warn!(section, "changed; takes effect after a restart");
