@@ -65,6 +65,8 @@ pub struct Config {
     pub discovery: DiscoveryConfig,
     /// The staff page (`/admin`).
     pub admin: AdminConfig,
+    /// The R2 uplink (CDN fallback); off by default.
+    pub uplink: crate::uplink::UplinkConfig,
 }
 
 /// HTTP server settings.
@@ -268,7 +270,8 @@ impl Config {
         if self.ingest.poll_ms == 0 {
             return invalid("ingest.poll_ms must be positive");
         }
-        front::validate(&self.signal, &self.discovery)
+        front::validate(&self.signal, &self.discovery)?;
+        self.uplink.validate()
     }
 }
 

@@ -15,5 +15,6 @@ pub mod state;
 pub mod status;
 pub mod systemd;
 pub mod tracker;
+pub mod uplink;
 pub mod watcher;
 pub mod window;

@@ -1,7 +1,7 @@
 //! `venuebox`: the service binary: command line, configuration, signals, then the service.
 
 use anyhow::Context as _;
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use tokio::signal::unix::{signal, SignalKind};
@@ -28,6 +28,22 @@ struct Cli {
     /// Watch this HLS folder (sets ingest.mode = "hls-dir").
     #[arg(long, value_name = "DIR", conflicts_with = "demo")]
     hls_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+/// One-shot commands instead of running the service.
+#[derive(Debug, Clone, Subcommand)]
+enum Command {
+    /// Verify the R2 uplink's credentials and bucket: write, read back and delete a probe object.
+    UplinkCheck {
+        /// S3 endpoint (overrides uplink.endpoint), e.g. https://<account id>.r2.cloudflarestorage.com
+        #[arg(long, value_name = "URL")]
+        endpoint: Option<String>,
+        /// Bucket (overrides uplink.bucket).
+        #[arg(long, value_name = "NAME")]
+        bucket: Option<String>,
+    },
 }
 
 impl Cli {
@@ -58,6 +74,9 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
+    if let Some(Command::UplinkCheck { endpoint, bucket }) = &cli.command {
+        return uplink_check(config, endpoint.clone(), bucket.clone());
+    }
     if cli.print_config {
         print!("{}", config.to_toml());
         return std::process::ExitCode::SUCCESS;
@@ -71,6 +90,28 @@ fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// `venuebox uplink-check`: exit 0 when the bucket works, 1 with an explanation otherwise.
+fn uplink_check(mut config: Config, endpoint: Option<String>, bucket: Option<String>) -> std::process::ExitCode {
+    if let Some(e) = endpoint {
+        config.uplink.endpoint = e;
+    }
+    if let Some(b) = bucket {
+        config.uplink.bucket = b;
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let result = runtime.block_on(venuebox::uplink::check::run(&config.uplink, &mut std::io::stdout()));
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("uplink-check FAILED: {e}");
             std::process::ExitCode::FAILURE
         }
     }

@@ -13,7 +13,7 @@ use crate::signal::{self, SignalHub};
 use crate::state::{AppState, Front};
 use crate::watcher::{self, WatchConfig, WatchStats};
 use crate::window::{SharedWindow, WindowLimits};
-use crate::{http, status, systemd};
+use crate::{http, status, systemd, uplink};
 use anyhow::{anyhow, Context as _};
 use std::future::Future;
 use std::net::SocketAddr;
@@ -59,6 +59,7 @@ impl Service {
         let shutdown = CancellationToken::new();
         let window = SharedWindow::new(limits(&config));
         let watch = Arc::new(WatchStats::default());
+        let (uplink_status, uplink_task) = uplink::start(&config, window.clone(), shutdown.clone())?;
         let mut svc_tasks = JoinSet::new();
         let (hls_dir, child, demo_dir) = start_producer(&config, &mut svc_tasks, &shutdown)?;
         let ingest = IngestStatus {
@@ -82,7 +83,7 @@ impl Service {
         let discovery = Arc::new(Discovery::new(config.discovery.clone(), local_addr));
         let auth = AdminAuth::load(&config.admin, std::env::var("VENUEBOX_ADMIN_PASSWORD").ok());
         let admin = Arc::new(Admin::new(auth));
-        let sources: Vec<Arc<dyn status::StatusSource>> = vec![signal.clone(), discovery.clone()];
+        let sources: Vec<Arc<dyn status::StatusSource>> = vec![signal.clone(), discovery.clone(), uplink_status];
         let front = Front {
             signal: signal.clone(),
             discovery: discovery.clone(),
@@ -123,6 +124,9 @@ impl Service {
             "tracker-window",
             crate::tracker::follow_window(window.subscribe(), tracker, shutdown.clone()),
         );
+        if let Some(task) = uplink_task {
+            svc.spawn("r2-uplink", task);
+        }
         svc.spawn("http", http::serve(listener, state, shutdown));
         Ok(svc)
     }
@@ -207,6 +211,7 @@ impl Service {
             ("http", old.http != new.http),
             ("ingest", old.ingest != new.ingest),
             ("demo", old.demo != new.demo),
+            ("uplink", old.uplink != new.uplink),
         ] {
             if changed {
                 tracing::warn!(section, "changed; takes effect after a restart");

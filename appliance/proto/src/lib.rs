@@ -7,3 +7,4 @@ pub mod m3u8;
 pub mod range;
 pub mod tracker;
 pub mod signal;
+pub mod s3_error;
