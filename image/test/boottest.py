@@ -246,7 +246,7 @@ def check_first_boot_console(sh, console_log):
 # ENABLE WHEN THE TRACKER LANDS: set to True once the router sends `/announce` to the tracker.
 # Until then the test pins what the service does today (`/announce` is not routed: 404), so the
 # tracker's merge fails this test until the flag is flipped and the real checks below run.
-TRACKER_ROUTED = False
+TRACKER_ROUTED = True
 
 
 def check_http(port):
