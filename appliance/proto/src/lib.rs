@@ -5,3 +5,4 @@
 pub mod http_path;
 pub mod m3u8;
 pub mod range;
+pub mod rtmp;
