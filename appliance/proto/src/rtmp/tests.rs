@@ -90,7 +90,7 @@ fn captured_ffmpeg_publish_is_accepted_and_the_key_replaced() {
     assert_eq!(fwd.len(), CAPTURED.len());
     assert_eq!(count(CAPTURED, KEY.as_bytes()), 3);
     assert_eq!(count(&fwd, KEY.as_bytes()), 0);
-    assert_eq!(count(&fwd, placeholder_name(KEY).as_bytes()), 3);
+    assert_eq!(count(&fwd, placeholder_name(KEY.len()).as_bytes()), 3);
     let changed = fwd.iter().zip(CAPTURED).filter(|(a, b)| a != b).count();
     assert!(changed <= 3 * KEY.len(), "only key bytes change: {changed}");
 }
