@@ -130,9 +130,11 @@ mod tests {
     use super::*;
 
     fn run_in(dir: &Path) -> RtmpRun {
-        let mut ingest = IngestConfig::default();
-        ingest.hls_dir = dir.to_owned();
-        ingest.stream_key = crate::config::StreamKey::new("s3cret-key");
+        let ingest = IngestConfig {
+            hls_dir: dir.to_owned(),
+            stream_key: crate::config::StreamKey::new("s3cret-key"),
+            ..Default::default()
+        };
         RtmpRun::new(&ingest, "127.0.0.1:40000".parse().unwrap())
     }
 

@@ -60,8 +60,11 @@ struct Header {
 struct ChunkStream {
     csid: u32,
     header: Option<Header>,
-    partial: Option<(Vec<u8>, Vec<(usize, usize)>)>,
+    partial: Option<Partial>,
 }
+
+/// An unfinished message: payload so far and where each piece came from.
+type Partial = (Vec<u8>, Vec<(usize, usize)>);
 
 /// Reads chunks and reassembles messages.
 #[derive(Debug)]
