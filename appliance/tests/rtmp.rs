@@ -190,7 +190,7 @@ async fn obs_push_is_served_and_a_reconnect_is_a_discontinuity() {
     })
     .await;
     eprintln!(
-        "measured: OBS reconnect -> first new segment listed by the box in {:?}",
+        "measured: OBS reconnect -> 2 new segments listed by the box in {:?}",
         reconnect.elapsed()
     );
     let resumed = (0..after.segments.len())
@@ -234,6 +234,10 @@ async fn a_wrong_key_is_refused_and_never_logged() {
     let mut raw = std::net::TcpStream::connect(rtmp).unwrap();
     raw.write_all(b"GET / HTTP/1.1\r\n\r\n").unwrap();
     wait_status(&svc, "HTTP refused", |s| s["ingest"]["rtmp"]["refused"] == 2).await;
+    let right = push(rtmp, key, 5, 2);
+    wait_segments(&svc, 1).await; // refusals did not break ingest
+    assert!(finish(right).await.success());
+    assert_no_key_anywhere(&svc, &[key, wrong]);
     svc.stop().await;
 }
 
