@@ -59,7 +59,7 @@ fn main() -> std::process::ExitCode {
         }
     };
     if cli.print_config {
-        print!("{}", config.to_toml());
+        print!("{}", config.to_toml_redacted());
         return std::process::ExitCode::SUCCESS;
     }
     let log = venuebox::logging::init(&config.log.filter);

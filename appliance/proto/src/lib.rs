@@ -5,4 +5,5 @@
 pub mod http_path;
 pub mod m3u8;
 pub mod range;
+pub mod rtmp;
 pub mod tracker;
