@@ -8,6 +8,11 @@ use std::path::{Path, PathBuf};
 mod front;
 pub use front::{is_host_label, AdminConfig, DiscoveryConfig, SignalConfig};
 
+/// What `--print-config` shows instead of a secret.
+pub const REDACTED: &str = "<set; not shown>";
+/// Longest stream key accepted.
+pub const MAX_STREAM_KEY_BYTES: usize = 256;
+
 /// Environment variables with this prefix override configuration fields.
 pub const ENV_PREFIX: &str = "VENUEBOX_";
 
@@ -90,20 +95,65 @@ pub enum IngestMode {
     /// Watch an HLS folder written by another program (Owncast, ffmpeg).
     #[default]
     HlsDir,
+    /// Take OBS's RTMP push on `ingest.rtmp_listen` and remux it into `ingest.hls_dir`.
+    Rtmp,
+}
+
+/// The RTMP stream key: a secret. Its `Debug` output never shows it; read it with
+/// [`StreamKey::expose`] only where it is compared.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct StreamKey(String);
+
+impl StreamKey {
+    /// Wraps a key.
+    pub fn new(key: impl Into<String>) -> Self {
+        Self(key.into())
+    }
+
+    /// The key itself.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// True when no key is configured.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Debug for StreamKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() {
+            "StreamKey(unset)"
+        } else {
+            "StreamKey(<redacted>)"
+        })
+    }
 }
 
 /// Ingest settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct IngestConfig {
-    /// `"demo"` or `"hls-dir"`.
+    /// `"rtmp"`, `"hls-dir"` or `"demo"`.
     pub mode: IngestMode,
-    /// The HLS folder to watch (`hls-dir`). Demo mode always uses a fresh temporary folder.
+    /// The HLS folder to watch (`hls-dir`), or where the RTMP ingest writes (`rtmp`; tmpfs on
+    /// the image). Demo mode always uses a fresh temporary folder.
     pub hls_dir: PathBuf,
+    /// Address and port OBS pushes RTMP to (`rtmp`).
+    pub rtmp_listen: SocketAddr,
+    /// The stream key OBS must use (`rtmp`); required in that mode, never logged.
+    pub stream_key: StreamKey,
+    /// Segment length, seconds, the RTMP ingest cuts (at keyframes) and the keyframe check
+    /// expects from the producer.
+    pub segment_secs: u32,
     /// File name of the media playlist inside `hls_dir` (Owncast writes `stream.m3u8`).
     pub playlist: String,
-    /// The ffmpeg program the demo stream runs.
+    /// The ffmpeg program the demo stream and the RTMP ingest run.
     pub ffmpeg: PathBuf,
+    /// The ffprobe program that reads resolution, codecs and keyframes from segments.
+    pub ffprobe: PathBuf,
     /// Longest time without a playlist change before the producer is checked again (ms); a
     /// safety net under file-system notifications.
     pub poll_ms: u64,
@@ -174,8 +224,12 @@ impl Default for IngestConfig {
         Self {
             mode: IngestMode::HlsDir,
             hls_dir: PathBuf::from("/run/venuebox/hls"),
+            rtmp_listen: SocketAddr::from(([0, 0, 0, 0], 1935)),
+            stream_key: StreamKey::default(),
+            segment_secs: 2,
             playlist: "stream.m3u8".to_owned(),
             ffmpeg: PathBuf::from("ffmpeg"),
+            ffprobe: PathBuf::from("ffprobe"),
             poll_ms: 500,
         }
     }
@@ -239,9 +293,18 @@ impl Config {
         Ok(config)
     }
 
-    /// Renders the configuration as TOML (what `--print-config` prints).
+    /// Renders the configuration as TOML.
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).expect("the config is plain data and always serialises")
+    }
+
+    /// Renders the configuration as TOML with secrets replaced (what `--print-config` prints).
+    pub fn to_toml_redacted(&self) -> String {
+        let mut shown = self.clone();
+        if !shown.ingest.stream_key.is_empty() {
+            shown.ingest.stream_key = StreamKey::new(REDACTED);
+        }
+        shown.to_toml()
     }
 
     /// Rejects settings that cannot work.
@@ -271,7 +334,27 @@ impl Config {
             return invalid("ingest.poll_ms must be positive");
         }
         front::validate(&self.signal, &self.discovery)?;
-        self.uplink.validate()
+        self.uplink.validate()?;
+        self.validate_rtmp()
+    }
+
+    fn validate_rtmp(&self) -> Result<(), ConfigError> {
+        let i = &self.ingest;
+        let invalid = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
+        if !(1..=10).contains(&i.segment_secs) {
+            return invalid("ingest.segment_secs must be between 1 and 10");
+        }
+        if i.mode != IngestMode::Rtmp {
+            return Ok(());
+        }
+        let key = i.stream_key.expose();
+        if key.is_empty() {
+            return invalid("ingest.mode = \"rtmp\" needs ingest.stream_key (the key OBS uses)");
+        }
+        if key.len() > MAX_STREAM_KEY_BYTES || !key.bytes().all(|b| b.is_ascii_graphic()) {
+            return invalid("ingest.stream_key must be 1-256 printable ASCII characters without spaces");
+        }
+        Ok(())
     }
 }
 

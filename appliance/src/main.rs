@@ -78,7 +78,7 @@ fn main() -> std::process::ExitCode {
         return uplink_check(config, endpoint.clone(), bucket.clone());
     }
     if cli.print_config {
-        print!("{}", config.to_toml());
+        print!("{}", config.to_toml_redacted());
         return std::process::ExitCode::SUCCESS;
     }
     let log = venuebox::logging::init(&config.log.filter);

@@ -5,10 +5,10 @@
 //! [`Service::run`] with a channel of [`Control`] messages (the binary feeds it from signals).
 //! `run` returns `Ok` after a requested shutdown and `Err` naming the task that stopped.
 
-use crate::config::{Config, ConfigError, IngestMode};
-use crate::ingest::{demo, ffmpeg, IngestStatus};
 use crate::admin::{self, auth::AdminAuth, Admin};
+use crate::config::{Config, ConfigError, IngestMode};
 use crate::discovery::{self, Discovery};
+use crate::ingest::{demo, ffmpeg, gate, probe, rtmp, IngestStatus};
 use crate::signal::{self, SignalHub};
 use crate::state::{AppState, Front};
 use crate::watcher::{self, WatchConfig, WatchStats};
@@ -61,12 +61,28 @@ impl Service {
         let watch = Arc::new(WatchStats::default());
         let (uplink_status, uplink_task) = uplink::start(&config, window.clone(), shutdown.clone())?;
         let mut svc_tasks = JoinSet::new();
-        let (hls_dir, child, demo_dir) = start_producer(&config, &mut svc_tasks, &shutdown)?;
+        let producer = start_producer(&config, &mut svc_tasks, &shutdown).await?;
+        let probe_stats = Arc::new(probe::ProbeStats::default());
         let ingest = IngestStatus {
             mode: config.ingest.mode,
             watch: watch.clone(),
-            child,
+            child: producer.child,
+            rtmp: producer.rtmp,
+            probe: probe_stats.clone(),
         };
+        let hls_dir = producer.dir;
+        let demo_dir = producer.temp;
+        let expected_segment_secs = match config.ingest.mode {
+            IngestMode::Demo => config.demo.segment_secs,
+            _ => config.ingest.segment_secs,
+        };
+        let probe_task = probe::run(
+            config.ingest.ffprobe.clone(),
+            expected_segment_secs,
+            window.clone(),
+            probe_stats,
+            shutdown.clone(),
+        );
         let watch_cfg = WatchConfig {
             dir: hls_dir,
             playlist: config.ingest.playlist.clone(),
@@ -103,6 +119,7 @@ impl Service {
             _demo_dir: demo_dir,
         };
         svc.essential = svc.tasks.len();
+        svc.spawn("stream-probe", probe_task);
         svc.spawn(
             "signal-hub",
             signal::hub::run(signal, window.clone(), window_events, shutdown.clone()),
@@ -239,16 +256,27 @@ pub fn limits(config: &Config) -> WindowLimits {
     }
 }
 
-type Producer = (PathBuf, Option<Arc<ffmpeg::ChildStats>>, Option<tempfile::TempDir>);
+/// What the producer setup hands to the rest of the service.
+struct Producer {
+    dir: PathBuf,
+    child: Option<Arc<ffmpeg::ChildStats>>,
+    rtmp: Option<Arc<gate::RtmpStats>>,
+    temp: Option<tempfile::TempDir>,
+}
 
-/// Starts the process that writes HLS (demo ffmpeg), or nothing for `hls-dir`.
-fn start_producer(
-    config: &Config,
-    tasks: &mut JoinSet<(&'static str, anyhow::Result<()>)>,
-    shutdown: &CancellationToken,
-) -> anyhow::Result<Producer> {
+type Tasks = JoinSet<(&'static str, anyhow::Result<()>)>;
+
+/// Starts the process that writes HLS (demo ffmpeg, or the RTMP gate and its ffmpeg), or
+/// nothing for `hls-dir`.
+async fn start_producer(config: &Config, tasks: &mut Tasks, shutdown: &CancellationToken) -> anyhow::Result<Producer> {
+    let mut producer = Producer {
+        dir: config.ingest.hls_dir.clone(),
+        child: None,
+        rtmp: None,
+        temp: None,
+    };
     match config.ingest.mode {
-        IngestMode::HlsDir => Ok((config.ingest.hls_dir.clone(), None, None)),
+        IngestMode::HlsDir => {}
         IngestMode::Demo => {
             let dir = tempfile::Builder::new()
                 .prefix("venuebox-demo-")
@@ -263,7 +291,43 @@ fn start_producer(
                     ffmpeg::supervise(spec, &task_stats, token).await.map_err(Into::into),
                 )
             });
-            Ok((dir.path().to_owned(), Some(stats), Some(dir)))
+            producer.dir = dir.path().to_owned();
+            producer.child = Some(stats);
+            producer.temp = Some(dir);
+        }
+        IngestMode::Rtmp => {
+            let (child, gate) = start_rtmp(config, tasks, shutdown).await?;
+            producer.child = Some(child);
+            producer.rtmp = Some(gate);
         }
     }
+    Ok(producer)
+}
+
+/// Binds the RTMP port, then starts the gate and the supervised ffmpeg behind it.
+async fn start_rtmp(
+    config: &Config,
+    tasks: &mut Tasks,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<(Arc<ffmpeg::ChildStats>, Arc<gate::RtmpStats>)> {
+    let addr = config.ingest.rtmp_listen;
+    let listener = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen for RTMP on {addr}"))?;
+    let upstream = rtmp::free_loopback_addr().context("choosing ffmpeg's loopback port")?;
+    let gate_stats = Arc::new(gate::RtmpStats::new(listener.local_addr()?));
+    let child = Arc::new(ffmpeg::ChildStats::default());
+    let mut run = rtmp::RtmpRun::new(&config.ingest, upstream);
+    let (task_child, token) = (child.clone(), shutdown.clone());
+    tasks.spawn(async move {
+        let result = ffmpeg::supervise_with(|| run.prepare(), &task_child, token).await;
+        ("rtmp-ffmpeg", result.map_err(Into::into))
+    });
+    let (key, stats, token) = (config.ingest.stream_key.clone(), gate_stats.clone(), shutdown.clone());
+    tasks.spawn(async move {
+        let result = gate::run(listener, upstream, key, stats, token).await;
+        ("rtmp-gate", result.map_err(Into::into))
+    });
+    tracing::info!(rtmp = %gate_stats.listen, dir = %config.ingest.hls_dir.display(), "RTMP ingest ready");
+    Ok((child, gate_stats))
 }

@@ -39,8 +39,13 @@ pub fn summary(state: &AppState) -> Summary {
     } else {
         2.0
     };
+    let publishing = state.ingest.rtmp.as_ref().map(|r| r.publishing.load(Ordering::Relaxed));
+    let mut ingest_state = ingest::state(stats.ended, age, segment_secs);
+    if publishing == Some(false) && ingest_state == IngestState::Live {
+        ingest_state = IngestState::Waiting; // OBS left: say so at once
+    }
     Summary {
-        state: ingest::state(stats.ended, age, segment_secs),
+        state: ingest_state,
         segments: stats.segments,
         bitrate_bps: stats.bitrate_bps,
         segment_age_secs: age,
@@ -83,6 +88,9 @@ pub fn status_json(state: &AppState) -> Value {
             "errors": w.errors.load(Ordering::Relaxed),
             "last_error": *w.last_error.lock().unwrap_or_else(|p| p.into_inner()),
             "ffmpeg_starts": state.ingest.child.as_ref().map(|c| c.starts.load(Ordering::Relaxed)),
+            "rtmp": state.ingest.rtmp.as_ref().map(|r| r.snapshot()),
+            "stream": state.ingest.probe.info(),
+            "probe_errors": state.ingest.probe.errors.load(Ordering::Relaxed),
         },
         "window": {
             "segments": stats.segments,
@@ -147,6 +155,36 @@ pub fn metrics_text(state: &AppState) -> String {
         "Playlists or segments rejected.",
         w.errors.load(Ordering::Relaxed) as f64,
     );
+    if let Some(r) = &state.ingest.rtmp {
+        let snap = r.snapshot();
+        gauge(
+            "ingest_rtmp_publishing",
+            "1 while OBS is connected.",
+            f64::from(u8::from(snap.publishing)),
+        );
+        gauge(
+            "ingest_rtmp_refused_total",
+            "RTMP clients refused.",
+            snap.refused as f64,
+        );
+        gauge(
+            "ingest_rtmp_bytes_in_total",
+            "Bytes received over RTMP.",
+            snap.bytes_in as f64,
+        );
+    }
+    if let Some(info) = state.ingest.probe.info() {
+        gauge(
+            "ingest_keyframe_interval_seconds",
+            "Seconds between keyframes in the newest probed segment.",
+            info.keyframe_interval_secs.unwrap_or(-1.0),
+        );
+        gauge(
+            "ingest_keyframe_warning",
+            "1 when the keyframe interval does not fit the segment length.",
+            f64::from(u8::from(info.keyframe_warning.is_some())),
+        );
+    }
     gauge(
         "uptime_seconds",
         "Seconds since start.",

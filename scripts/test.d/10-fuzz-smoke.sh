@@ -8,7 +8,9 @@ cd appliance/fuzz
 export RUSTC_BOOTSTRAP=1
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-for target in $(cargo fuzz list); do
+targets=$(cargo fuzz list) # a broken fuzz manifest fails here, not silently
+[ -n "$targets" ]
+for target in $targets; do
   if cargo fuzz run "$target" -- -max_total_time="${FUZZ_SECS:-8}" -rss_limit_mb=2048 >"$log" 2>&1; then
     echo "fuzz $target: $(grep -E '^Done' "$log" || echo done)" >&2
   else

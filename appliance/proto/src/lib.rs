@@ -5,6 +5,7 @@
 pub mod http_path;
 pub mod m3u8;
 pub mod range;
-pub mod tracker;
-pub mod signal;
+pub mod rtmp;
 pub mod s3_error;
+pub mod signal;
+pub mod tracker;

@@ -68,3 +68,41 @@ fn nonsense_combinations_are_rejected() {
     let e = Config::load(None, env(&[("VENUEBOX_INGEST_PLAYLIST", "../x.m3u8")])).unwrap_err();
     assert!(matches!(e, ConfigError::Invalid(_)));
 }
+
+#[test]
+fn rtmp_mode_needs_a_plain_stream_key() {
+    let e = Config::load(None, env(&[("VENUEBOX_INGEST_MODE", "rtmp")])).unwrap_err();
+    assert!(e.to_string().contains("ingest.stream_key"), "{e}");
+    let e = Config::load(
+        None,
+        env(&[
+            ("VENUEBOX_INGEST_MODE", "rtmp"),
+            ("VENUEBOX_INGEST_STREAM_KEY", "two words"),
+        ]),
+    )
+    .unwrap_err();
+    assert!(matches!(e, ConfigError::Invalid(_)));
+    let c = Config::load(
+        None,
+        env(&[
+            ("VENUEBOX_INGEST_MODE", "rtmp"),
+            ("VENUEBOX_INGEST_STREAM_KEY", "s3cret-Key"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(c.ingest.mode, IngestMode::Rtmp);
+    assert_eq!(c.ingest.stream_key.expose(), "s3cret-Key");
+    assert_eq!(c.ingest.rtmp_listen.port(), 1935);
+    assert_eq!(c.ingest.segment_secs, 2);
+}
+
+#[test]
+fn the_stream_key_never_shows_in_debug_or_print_config() {
+    let mut c = Config::default();
+    c.ingest.mode = IngestMode::Rtmp;
+    c.ingest.stream_key = StreamKey::new("s3cret-Key");
+    assert!(!format!("{c:?}").contains("s3cret"));
+    let printed = c.to_toml_redacted();
+    assert!(!printed.contains("s3cret") && printed.contains(REDACTED), "{printed}");
+    assert!(c.to_toml().contains("s3cret-Key"), "the file form keeps it");
+}

@@ -44,23 +44,12 @@ fn hls(req: &Request<Incoming>, state: &AppState, name: &str) -> Response<Body> 
         let body = Bytes::from(window.playlist().as_bytes().to_vec());
         return respond::bytes(method, headers, body, respond::mime_for(name), Caching::NoStore);
     }
-    if let Some(seg) = window.segment(name) {
-        return respond::bytes(
-            method,
-            headers,
-            seg.data.clone(),
-            respond::mime_for(name),
-            Caching::Immutable,
-        );
-    }
-    if let Some(init) = window.init_segment(name) {
-        return respond::bytes(
-            method,
-            headers,
-            init.data.clone(),
-            respond::mime_for(name),
-            Caching::Immutable,
-        );
+    let data = window
+        .segment(name)
+        .map(|s| s.data.clone())
+        .or_else(|| window.init_segment(name).map(|i| i.data.clone()));
+    if let Some(data) = data {
+        return respond::bytes(method, headers, data, respond::mime_for(name), Caching::Immutable);
     }
     respond::not_found()
 }

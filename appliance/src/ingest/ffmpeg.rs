@@ -34,6 +34,15 @@ pub enum SuperviseError {
         #[source]
         source: std::io::Error,
     },
+    /// Preparing a run failed (e.g. its output folder cannot be cleaned).
+    #[error("cannot prepare {name}: {source}")]
+    Prepare {
+        /// The child's name.
+        name: &'static str,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Figures about the supervised child.
@@ -70,9 +79,20 @@ pub struct ChildSpec {
 
 /// Runs `spec` until `shutdown`, restarting it whenever it exits.
 pub async fn supervise(spec: ChildSpec, stats: &ChildStats, shutdown: CancellationToken) -> Result<(), SuperviseError> {
+    supervise_with(|| Ok(spec.clone()), stats, shutdown).await
+}
+
+/// Like [`supervise`], but asks `prepare` for the command line before every start (so each run
+/// can clean up after the last one and use fresh file names).
+pub async fn supervise_with(
+    mut prepare: impl FnMut() -> Result<ChildSpec, SuperviseError>,
+    stats: &ChildStats,
+    shutdown: CancellationToken,
+) -> Result<(), SuperviseError> {
     let mut backoff = MIN_BACKOFF;
     loop {
         let started = Instant::now();
+        let spec = prepare()?;
         let mut child = spawn(&spec)?;
         stats.starts.fetch_add(1, Ordering::Relaxed);
         stats.pid.store(child.id().map_or(0, u64::from), Ordering::Relaxed);

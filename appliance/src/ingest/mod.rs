@@ -1,8 +1,12 @@
-//! Ingest: where segments come from. `hls-dir` watches a folder another program writes
-//! (Owncast, ffmpeg); `demo` supervises an ffmpeg test pattern into a temporary folder.
+//! Ingest: where segments come from. `rtmp` takes OBS's push through a key-checking gate into
+//! a supervised ffmpeg; `hls-dir` watches a folder another program writes (Owncast, ffmpeg);
+//! `demo` supervises an ffmpeg test pattern into a temporary folder.
 
 pub mod demo;
 pub mod ffmpeg;
+pub mod gate;
+pub mod probe;
+pub mod rtmp;
 
 use crate::config::IngestMode;
 use crate::watcher::WatchStats;
@@ -29,6 +33,10 @@ pub struct IngestStatus {
     pub watch: Arc<WatchStats>,
     /// The supervised ffmpeg, when there is one.
     pub child: Option<Arc<ffmpeg::ChildStats>>,
+    /// The RTMP gate (`rtmp` mode).
+    pub rtmp: Option<Arc<gate::RtmpStats>>,
+    /// Resolution, codecs and keyframes of the newest segments.
+    pub probe: Arc<probe::ProbeStats>,
 }
 
 /// A segment older than this many target durations means ingest is no longer live.
