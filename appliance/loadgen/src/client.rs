@@ -55,7 +55,13 @@ type Ws = WebSocketStream<TcpStream>;
 
 /// Runs client `i` until stopped.
 pub async fn run(i: usize, a: &Args, stats: &Stats) -> anyhow::Result<()> {
-    let hostport = a.url.trim_start_matches("ws://").split('/').next().unwrap_or_default().to_owned();
+    let hostport = a
+        .url
+        .trim_start_matches("ws://")
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
     let tcp = TcpStream::connect(&hostport).await?;
     tcp.set_nodelay(true)?;
     let (mut ws, _) = client_async(a.url.as_str(), tcp).await?;
@@ -69,11 +75,14 @@ pub async fn run(i: usize, a: &Args, stats: &Stats) -> anyhow::Result<()> {
         let offers = (0..a.offers)
             .map(|_| {
                 seq += 1;
-                Offer { offer_id: id(b'O', (i as u64) << 32 | seq), offer: Signal::from_sdp(SignalKind::Offer, SDP) }
+                Offer {
+                    offer_id: id(b'O', (i as u64) << 32 | seq),
+                    offer: Signal::from_sdp(SignalKind::Offer, SDP),
+                }
             })
             .collect();
         let event = if first { Some(AnnounceEvent::Started) } else { None };
-        let left = if i % 2 == 0 { 0 } else { 1_000_000 };
+        let left = if i.is_multiple_of(2) { 0 } else { 1_000_000 };
         let msg = announce(ih, me, event, Some(left), offers, None);
         ws.send(Message::text(msg)).await?;
         wait_reply(&mut ws, ih, me, started, stats, &mut first).await?;
@@ -90,7 +99,14 @@ pub async fn run(i: usize, a: &Args, stats: &Stats) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn announce(ih: Id20, me: Id20, event: Option<AnnounceEvent>, left: Option<u64>, offers: Vec<Offer>, answer: Option<Answer>) -> String {
+fn announce(
+    ih: Id20,
+    me: Id20,
+    event: Option<AnnounceEvent>,
+    left: Option<u64>,
+    offers: Vec<Offer>,
+    answer: Option<Answer>,
+) -> String {
     let numwant = Some(offers.len() as u64);
     ClientMessage::Announce(Announce {
         info_hash: ih,
@@ -106,7 +122,14 @@ fn announce(ih: Id20, me: Id20, event: Option<AnnounceEvent>, left: Option<u64>,
     .encode()
 }
 
-async fn wait_reply(ws: &mut Ws, ih: Id20, me: Id20, t0: Instant, stats: &Stats, first: &mut bool) -> anyhow::Result<()> {
+async fn wait_reply(
+    ws: &mut Ws,
+    ih: Id20,
+    me: Id20,
+    t0: Instant,
+    stats: &Stats,
+    first: &mut bool,
+) -> anyhow::Result<()> {
     loop {
         let m = ws.next().await;
         if let Some(reply) = handle(ws, m, ih, me, stats).await? {
@@ -152,7 +175,15 @@ async fn handle(
                 offer_id: o.offer_id,
                 answer: Signal::from_sdp(SignalKind::Answer, SDP),
             };
-            ws.send(Message::text(announce(o.info_hash, me, None, None, vec![], Some(answer)))).await?;
+            ws.send(Message::text(announce(
+                o.info_hash,
+                me,
+                None,
+                None,
+                vec![],
+                Some(answer),
+            )))
+            .await?;
             Ok(None)
         }
         Ok(ServerMessage::Answer(_)) => {

@@ -28,7 +28,16 @@ pub struct Args {
 fn parse_args() -> anyhow::Result<Args> {
     let mut it = std::env::args().skip(1);
     let url = it.next().context("usage: venuebox-loadgen <ws-url> [options]")?;
-    let mut a = Args { url, clients: 1000, swarms: 20, offers: 5, secs: 10, rate: 0.0, pid: None, name: "tracker".into() };
+    let mut a = Args {
+        url,
+        clients: 1000,
+        swarms: 20,
+        offers: 5,
+        secs: 10,
+        rate: 0.0,
+        pid: None,
+        name: "tracker".into(),
+    };
     while let Some(flag) = it.next() {
         let v = it.next().with_context(|| format!("{flag} needs a value"))?;
         match flag.as_str() {

@@ -50,7 +50,10 @@ pub fn print(a: &Args, s: &Stats, before: &Sample, after: &Sample) {
     let announces = rate(after.replies, before.replies);
     let mut lat = s.latencies.lock().expect("not poisoned").clone();
     lat.sort_unstable();
-    let pct = |p: f64| lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1))).copied();
+    let pct = |p: f64| {
+        lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
+            .copied()
+    };
     let ms = |v: Option<u32>| v.map_or("-".into(), |us| format!("{:.2}", f64::from(us) / 1000.0));
     let cpu = match (before.cpu_ticks, after.cpu_ticks) {
         (Some(b), Some(e)) => Some((e - b) as f64 / 100.0 / secs),
