@@ -16,7 +16,7 @@ SECS=${SECS:-10}
 OFFERS=${OFFERS:-5}
 SWARMS=${SWARMS:-20}
 AQUATIC_ROOT=${AQUATIC_ROOT:-${VENUEBOX_CACHE:-$HOME/.cache/venuebox}/aquatic}
-ulimit -n 65536
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 command -v node >/dev/null || apt_need nodejs npm
 apt_need util-linux python3
 npm_ci tests/interop

@@ -82,7 +82,7 @@ pub async fn run(i: usize, a: &Args, stats: &Stats) -> anyhow::Result<()> {
             })
             .collect();
         let event = if first { Some(AnnounceEvent::Started) } else { None };
-        let left = if i % 2 == 0 { 0 } else { 1_000_000 };
+        let left = if i.is_multiple_of(2) { 0 } else { 1_000_000 };
         let msg = announce(ih, me, event, Some(left), offers, None);
         ws.send(Message::text(msg)).await?;
         wait_reply(&mut ws, ih, me, started, stats, &mut first).await?;
