@@ -1,3 +1,9 @@
 //! Pure protocol code of the VenueBox appliance: codecs and state machines that take bytes and
 //! time as input and never touch a socket, a file or a clock (see docs/decisions/0001).
 #![deny(missing_docs)]
+
+pub mod bencode;
+pub mod seed;
+pub mod session;
+pub mod torrent;
+pub mod wire;
