@@ -280,6 +280,11 @@ impl Session {
         self.uploaded
     }
 
+    /// Pieces shown to the peer and pieces it is known to hold.
+    pub fn progress(&self) -> (u32, u32) {
+        (self.shown.len(), self.peer_has.len())
+    }
+
     /// Whether the session has ended.
     pub fn is_closed(&self) -> bool {
         self.closed
