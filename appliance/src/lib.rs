@@ -1,4 +1,16 @@
-//! The VenueBox appliance service library: the subsystems the `venuebox` binary runs.
+//! The VenueBox appliance service: ingest, the segment window, the HTTP server and the parts
+//! that deliver the stream to a venue's viewers. The binary (`main.rs`) is a thin shell.
 #![deny(missing_docs)]
 
+pub mod config;
+pub mod config_env;
+pub mod http;
+pub mod ingest;
+pub mod logging;
 pub mod seeder;
+pub mod service;
+pub mod state;
+pub mod status;
+pub mod systemd;
+pub mod watcher;
+pub mod window;

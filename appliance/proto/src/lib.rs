@@ -3,6 +3,9 @@
 #![deny(missing_docs)]
 
 pub mod bencode;
+pub mod http_path;
+pub mod m3u8;
+pub mod range;
 pub mod seed;
 pub mod session;
 pub mod torrent;

@@ -17,6 +17,8 @@ mod error;
 mod peer;
 mod rtc;
 mod segments;
+mod settings;
+pub mod window;
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -28,6 +30,10 @@ use venuebox_proto::torrent::{InfoHash, Torrent};
 pub use config::SeederConfig;
 pub use error::SeederError;
 pub use segments::{SeededSegment, Segments};
+pub use settings::SeederSettings;
+
+/// Sequence number under which the fMP4 init segment in effect is seeded.
+pub const INIT_SEQ: u64 = u64::MAX;
 
 /// The box's WebTorrent peer.
 pub struct Seeder {
@@ -70,6 +76,17 @@ impl Seeder {
         let seg = Arc::new(SeededSegment::new(seq, torrent, data, &self.cfg.trackers));
         self.segments.insert(seg.clone());
         Ok(seg)
+    }
+
+    /// Seeds the fMP4 init segment `name` (under [`INIT_SEQ`]) in place of the previous one.
+    pub fn set_init(&self, name: &str, data: Bytes) -> Result<Arc<SeededSegment>, SeederError> {
+        self.segments.remove_seq(INIT_SEQ);
+        self.add_segment(INIT_SEQ, name, data)
+    }
+
+    /// Name of the init segment being seeded, if any.
+    pub fn init_name(&self) -> Option<String> {
+        self.segments.by_seq(INIT_SEQ).map(|s| s.torrent.name().to_owned())
     }
 
     /// Stops seeding segment `seq` and closes its peer connections.
@@ -115,7 +132,8 @@ impl Seeder {
             .iter()
             .map(|s| {
                 serde_json::json!({
-                    "seq": s.seq,
+                    "seq": (s.seq != INIT_SEQ).then_some(s.seq),
+                    "init": s.seq == INIT_SEQ,
                     "name": s.torrent.name(),
                     "info_hash": s.torrent.info_hash().to_hex(),
                     "magnet": s.magnet,
@@ -159,6 +177,20 @@ impl Seeder {
                 s.uploaded()
             );
         }
+    }
+}
+
+impl crate::status::StatusSource for Seeder {
+    fn name(&self) -> &'static str {
+        "seeder"
+    }
+
+    fn status_json(&self) -> serde_json::Value {
+        Seeder::status_json(self)
+    }
+
+    fn write_metrics(&self, out: &mut String) {
+        Seeder::write_metrics(self, out)
     }
 }
 

@@ -144,6 +144,11 @@ impl Segments {
             .cloned()
     }
 
+    /// The segment with sequence `seq`.
+    pub fn by_seq(&self, seq: u64) -> Option<Arc<SeededSegment>> {
+        self.by_hash.read().expect("segments lock").values().find(|s| s.seq == seq).cloned()
+    }
+
     /// Every segment, oldest first.
     pub fn list(&self) -> Vec<Arc<SeededSegment>> {
         let mut all: Vec<_> = self

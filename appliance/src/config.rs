@@ -1,0 +1,270 @@
+//! The service's one TOML configuration: built-in defaults, every field documented, unknown
+//! fields rejected, `VENUEBOX_<SECTION>_<FIELD>` environment overrides.
+
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Environment variables with this prefix override configuration fields.
+pub const ENV_PREFIX: &str = "VENUEBOX_";
+
+/// Why a configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The IO error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The TOML is malformed, has an unknown field or a wrong type.
+    #[error("invalid config{}: {source}", origin.as_ref().map(|p| format!(" in {}", p.display())).unwrap_or_default())]
+    Parse {
+        /// The file, if the error came from one.
+        origin: Option<PathBuf>,
+        /// The TOML error, naming the field.
+        #[source]
+        source: toml::de::Error,
+    },
+    /// An environment override names no known field or has a bad value.
+    #[error("environment variable {var}: {reason}")]
+    Env {
+        /// The variable.
+        var: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Values that are individually valid but do not make sense together.
+    #[error("invalid config: {0}")]
+    Invalid(String),
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// The HTTP server: viewer, HLS, status, WebSockets.
+    pub http: HttpConfig,
+    /// Where the stream comes from.
+    pub ingest: IngestConfig,
+    /// The in-memory segment window.
+    pub window: WindowConfig,
+    /// The built-in test stream (`ingest.mode = "demo"`).
+    pub demo: DemoConfig,
+    /// Logging.
+    pub log: LogConfig,
+    /// The WebRTC seeder.
+    pub seeder: crate::seeder::SeederSettings,
+}
+
+/// HTTP server settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Address and port of the one HTTP port (viewer, HLS, `/announce`, `/signal`, status).
+    pub listen: SocketAddr,
+    /// Folder of the built viewer app (`viewer/dist`); `/` serves its `index.html`.
+    pub viewer_dir: PathBuf,
+    /// Most simultaneous HTTP connections; further ones are closed at once.
+    pub max_connections: usize,
+}
+
+/// How the stream arrives.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IngestMode {
+    /// A built-in ffmpeg test pattern (see `[demo]`).
+    Demo,
+    /// Watch an HLS folder written by another program (Owncast, ffmpeg).
+    #[default]
+    HlsDir,
+}
+
+/// Ingest settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IngestConfig {
+    /// `"demo"` or `"hls-dir"`.
+    pub mode: IngestMode,
+    /// The HLS folder to watch (`hls-dir`). Demo mode always uses a fresh temporary folder.
+    pub hls_dir: PathBuf,
+    /// File name of the media playlist inside `hls_dir` (Owncast writes `stream.m3u8`).
+    pub playlist: String,
+    /// The ffmpeg program the demo stream runs.
+    pub ffmpeg: PathBuf,
+    /// Longest time without a playlist change before the producer is checked again (ms); a
+    /// safety net under file-system notifications.
+    pub poll_ms: u64,
+}
+
+/// Segment window bounds: segments leave when any bound is exceeded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WindowConfig {
+    /// Seconds of stream kept.
+    pub max_duration_secs: f64,
+    /// Most segments kept (at most 256).
+    pub max_segments: usize,
+    /// Most segment bytes kept.
+    pub max_bytes: u64,
+    /// Largest single segment accepted, bytes; bigger ones are skipped with an error.
+    pub max_segment_bytes: u64,
+}
+
+/// The demo stream ffmpeg makes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DemoConfig {
+    /// Video width in pixels.
+    pub width: u32,
+    /// Video height in pixels.
+    pub height: u32,
+    /// Frames per second.
+    pub fps: u32,
+    /// Video bitrate, kbit/s.
+    pub video_kbps: u32,
+    /// Segment length, seconds (a keyframe starts every segment).
+    pub segment_secs: u32,
+    /// Segment container: `"ts"` (MPEG-TS) or `"fmp4"`.
+    pub container: DemoContainer,
+}
+
+/// Segment container of the demo stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DemoContainer {
+    /// MPEG transport stream segments (`.ts`).
+    Ts,
+    /// Fragmented MP4 segments (`.m4s`) with an `init.mp4`.
+    Fmp4,
+}
+
+/// Logging settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// A tracing filter such as `info` or `venuebox=debug,hyper=warn`; `RUST_LOG` wins when set.
+    pub filter: String,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([0, 0, 0, 0], 8080)),
+            viewer_dir: PathBuf::from("viewer/dist"),
+            max_connections: 4096,
+        }
+    }
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        Self {
+            mode: IngestMode::HlsDir,
+            hls_dir: PathBuf::from("/run/venuebox/hls"),
+            playlist: "stream.m3u8".to_owned(),
+            ffmpeg: PathBuf::from("ffmpeg"),
+            poll_ms: 500,
+        }
+    }
+}
+
+impl Default for WindowConfig {
+    fn default() -> Self {
+        Self {
+            max_duration_secs: 60.0,
+            max_segments: 64,
+            max_bytes: 96 << 20,
+            max_segment_bytes: 16 << 20,
+        }
+    }
+}
+
+impl Default for DemoConfig {
+    fn default() -> Self {
+        Self {
+            width: 1280,
+            height: 720,
+            fps: 30,
+            video_kbps: 2500,
+            segment_secs: 2,
+            container: DemoContainer::Ts,
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            filter: "info".to_owned(),
+        }
+    }
+}
+
+impl Config {
+    /// Loads the file (or the defaults when `path` is `None`), then applies environment
+    /// overrides from `env`, then validates.
+    pub fn load(path: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
+        let text = match path {
+            Some(p) => std::fs::read_to_string(p).map_err(|source| ConfigError::Read {
+                path: p.to_owned(),
+                source,
+            })?,
+            None => String::new(),
+        };
+        let mut table: toml::Table = toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            origin: path.map(Path::to_owned),
+            source,
+        })?;
+        crate::config_env::apply(&mut table, env)?;
+        let config: Config = toml::Value::Table(table)
+            .try_into()
+            .map_err(|source| ConfigError::Parse {
+                origin: path.map(Path::to_owned),
+                source,
+            })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Renders the configuration as TOML (what `--print-config` prints).
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("the config is plain data and always serialises")
+    }
+
+    /// Rejects settings that cannot work.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let w = &self.window;
+        let invalid = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
+        if !(w.max_duration_secs.is_finite() && w.max_duration_secs >= 2.0) {
+            return invalid("window.max_duration_secs must be at least 2");
+        }
+        if !(2..=crate::window::HARD_MAX_SEGMENTS).contains(&w.max_segments) {
+            return invalid("window.max_segments must be between 2 and 256");
+        }
+        if w.max_segment_bytes == 0 || w.max_segment_bytes > w.max_bytes {
+            return invalid("window.max_segment_bytes must be positive and at most window.max_bytes");
+        }
+        if !venuebox_proto::http_path::is_plain_name(&self.ingest.playlist) {
+            return invalid("ingest.playlist must be a plain file name");
+        }
+        self.seeder.validate().map_err(ConfigError::Invalid)?;
+        if self.http.max_connections == 0 {
+            return invalid("http.max_connections must be positive");
+        }
+        let d = &self.demo;
+        if d.width < 16 || d.height < 16 || d.fps == 0 || d.segment_secs == 0 || d.video_kbps == 0 {
+            return invalid("demo: width/height must be >= 16 and fps, segment_secs, video_kbps positive");
+        }
+        if self.ingest.poll_ms == 0 {
+            return invalid("ingest.poll_ms must be positive");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,70 @@
+//! Configuration loading: defaults, files, unknown fields, environment overrides.
+
+use super::*;
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+}
+
+#[test]
+fn defaults_round_trip_through_print_config() {
+    let printed = Config::default().to_toml();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.toml");
+    std::fs::write(&path, &printed).unwrap();
+    assert_eq!(Config::load(Some(&path), []).unwrap(), Config::default());
+}
+
+#[test]
+fn unknown_fields_are_rejected_with_their_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.toml");
+    std::fs::write(&path, "[http]\nlisten = \"127.0.0.1:1\"\nlisten_port = 3\n").unwrap();
+    let err = Config::load(Some(&path), []).unwrap_err().to_string();
+    assert!(err.contains("listen_port"), "{err}");
+    std::fs::write(&path, "[nope]\n").unwrap();
+    assert!(Config::load(Some(&path), []).unwrap_err().to_string().contains("nope"));
+}
+
+#[test]
+fn environment_overrides_typed_fields() {
+    let c = Config::load(
+        None,
+        env(&[
+            ("VENUEBOX_HTTP_LISTEN", "127.0.0.1:9999"),
+            ("VENUEBOX_WINDOW_MAX_SEGMENTS", "10"),
+            ("VENUEBOX_WINDOW_MAX_DURATION_SECS", "20"),
+            ("VENUEBOX_INGEST_MODE", "demo"),
+            ("VENUEBOX_R2_SECRET_ACCESS_KEY", "not a config field"),
+            ("PATH", "/bin"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(c.http.listen.port(), 9999);
+    assert_eq!(c.window.max_segments, 10);
+    assert_eq!(c.window.max_duration_secs, 20.0);
+    assert_eq!(c.ingest.mode, IngestMode::Demo);
+}
+
+#[test]
+fn bad_environment_is_a_clear_error() {
+    let e = Config::load(None, env(&[("VENUEBOX_WINDOW_MAX_SEGMENTS", "many")]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("VENUEBOX_WINDOW_MAX_SEGMENTS") && e.contains("not an integer"),
+        "{e}"
+    );
+    let e = Config::load(None, env(&[("VENUEBOX_HTTP_LISTN", "x")]))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("names no configuration field"), "{e}");
+}
+
+#[test]
+fn nonsense_combinations_are_rejected() {
+    let e = Config::load(None, env(&[("VENUEBOX_WINDOW_MAX_SEGMENTS", "1000")])).unwrap_err();
+    assert!(matches!(e, ConfigError::Invalid(_)));
+    let e = Config::load(None, env(&[("VENUEBOX_INGEST_PLAYLIST", "../x.m3u8")])).unwrap_err();
+    assert!(matches!(e, ConfigError::Invalid(_)));
+}

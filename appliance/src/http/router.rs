@@ -1,0 +1,76 @@
+//! Request routing: one `match` on the path, each arm owned by one subsystem.
+
+use super::respond::{self, Body, Caching};
+use crate::state::AppState;
+use bytes::Bytes;
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response, StatusCode};
+use std::sync::Arc;
+use venuebox_proto::http_path::SafePath;
+
+/// Answers one request.
+pub async fn route(req: Request<Incoming>, state: Arc<AppState>) -> Response<Body> {
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return respond::method_not_allowed();
+    }
+    let path = match SafePath::parse(req.uri().path()) {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::debug!(error = %e, "rejected request path");
+            return respond::text(StatusCode::BAD_REQUEST, "bad path\n");
+        }
+    };
+    let parts: Vec<&str> = path.components().iter().map(String::as_str).collect();
+    match parts.as_slice() {
+        ["healthz"] => respond::text(StatusCode::OK, "ok\n"),
+        ["api", "status"] => respond::json(&crate::status::status_json(&state)),
+        ["metrics"] => metrics(&state),
+        ["hls", name] => hls(&req, &state, name),
+        _ => static_file(&req, &state, &path).await,
+    }
+}
+
+fn hls(req: &Request<Incoming>, state: &AppState, name: &str) -> Response<Body> {
+    let (method, headers) = (req.method(), req.headers());
+    let window = state.window.read();
+    if name == "live.m3u8" {
+        let body = Bytes::from(window.playlist().as_bytes().to_vec());
+        return respond::bytes(method, headers, body, respond::mime_for(name), Caching::NoStore);
+    }
+    if let Some(seg) = window.segment(name) {
+        return respond::bytes(
+            method,
+            headers,
+            seg.data.clone(),
+            respond::mime_for(name),
+            Caching::Immutable,
+        );
+    }
+    if let Some(init) = window.init_segment(name) {
+        return respond::bytes(
+            method,
+            headers,
+            init.data.clone(),
+            respond::mime_for(name),
+            Caching::Immutable,
+        );
+    }
+    respond::not_found()
+}
+
+fn metrics(state: &AppState) -> Response<Body> {
+    let mut resp = respond::text(StatusCode::OK, "");
+    *resp.body_mut() = Body::from(crate::status::metrics_text(state));
+    resp.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
+    resp
+}
+
+async fn static_file(req: &Request<Incoming>, state: &AppState, path: &SafePath) -> Response<Body> {
+    let root = state.config().http.viewer_dir.clone();
+    super::files::serve(&root, path, req.method(), req.headers())
+        .await
+        .unwrap_or_else(respond::not_found)
+}

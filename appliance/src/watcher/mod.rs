@@ -1,0 +1,299 @@
+//! The segment watcher: follows a producer's HLS folder with file-system notifications (and a
+//! slow poll as a safety net) and feeds every newly listed segment into the window.
+
+mod follower;
+
+pub use follower::{Diff, Follower, Pick};
+
+use crate::window::{IncomingSegment, InitSegment, SegmentKind, SharedWindow};
+use bytes::Bytes;
+use notify::{RecursiveMode, Watcher as _};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::AsyncReadExt;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use venuebox_proto::http_path::is_plain_name;
+use venuebox_proto::m3u8::{MediaPlaylist, PlaylistError, MAX_PLAYLIST_BYTES};
+
+/// Where and how to watch.
+#[derive(Debug, Clone)]
+pub struct WatchConfig {
+    /// The producer's HLS folder.
+    pub dir: PathBuf,
+    /// The media playlist's file name in it.
+    pub playlist: String,
+    /// Re-read the playlist at least this often.
+    pub poll: Duration,
+    /// Largest segment accepted.
+    pub max_segment_bytes: u64,
+    /// Most segments taken from one reload (first look, restart).
+    pub max_new: usize,
+}
+
+/// Why a playlist or segment could not be taken.
+#[derive(Debug, thiserror::Error)]
+pub enum WatchError {
+    /// Reading a file failed.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file is larger than allowed.
+    #[error("{path} is {size} bytes, more than the {limit} allowed")]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// The playlist does not parse.
+    #[error("playlist {path}: {source}")]
+    Playlist {
+        /// The playlist.
+        path: PathBuf,
+        /// The parse error.
+        #[source]
+        source: PlaylistError,
+    },
+    /// A URI in the playlist points outside the folder or is not a plain relative path.
+    #[error("playlist names a segment outside its folder: {0:?}")]
+    UnsafeUri(String),
+    /// The notification backend failed.
+    #[error("file-system notifications: {0}")]
+    Notify(#[from] notify::Error),
+}
+
+/// Counters the watcher keeps for status pages.
+#[derive(Debug, Default)]
+pub struct WatchStats {
+    /// Segments added to the window.
+    pub segments_added: AtomicU64,
+    /// Listed segments that were gone before they could be read.
+    pub segments_missing: AtomicU64,
+    /// Playlists or segments rejected.
+    pub errors: AtomicU64,
+    /// Producer restarts seen.
+    pub restarts: AtomicU64,
+    /// The last error, for the status page.
+    pub last_error: Mutex<Option<String>>,
+}
+
+impl WatchStats {
+    fn record_error(&self, e: &WatchError) {
+        self.errors.fetch_add(1, Ordering::Relaxed);
+        *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
+    }
+}
+
+/// Runs until `shutdown`; returns an error only when notifications cannot be set up at all.
+pub async fn run(
+    cfg: WatchConfig,
+    window: Arc<SharedWindow>,
+    stats: Arc<WatchStats>,
+    shutdown: CancellationToken,
+) -> Result<(), WatchError> {
+    let (tx, mut rx) = mpsc::channel::<()>(1);
+    let playlist_name = std::ffi::OsString::from(&cfg.playlist);
+    let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+        if res.is_ok_and(|ev| ev.paths.iter().any(|p| p.file_name() == Some(&playlist_name))) {
+            let _ = tx.try_send(()); // a full channel already holds a wake-up
+        }
+    })?;
+    let mut state = WatchState {
+        cfg,
+        window,
+        stats,
+        follower: Follower::new(),
+        last_bytes: Bytes::new(),
+        init: None,
+        inits_read: 0,
+        watching: false,
+    };
+    let mut poll = tokio::time::interval(state.cfg.poll);
+    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return Ok(()),
+            _ = rx.recv() => {}
+            _ = poll.tick() => {}
+        }
+        if !state.watching {
+            state.watching = watcher.watch(&state.cfg.dir, RecursiveMode::NonRecursive).is_ok();
+        }
+        if let Err(e) = state.reload().await {
+            tracing::warn!(error = %e, "segment watcher");
+            state.stats.record_error(&e);
+        }
+    }
+}
+
+/// The watcher's state between reloads.
+struct WatchState {
+    cfg: WatchConfig,
+    window: Arc<SharedWindow>,
+    stats: Arc<WatchStats>,
+    follower: Follower,
+    last_bytes: Bytes,
+    init: Option<(String, Arc<InitSegment>)>,
+    inits_read: u64,
+    watching: bool,
+}
+
+impl WatchState {
+    async fn reload(&mut self) -> Result<(), WatchError> {
+        let path = self.cfg.dir.join(&self.cfg.playlist);
+        let bytes = match read_bounded(&path, MAX_PLAYLIST_BYTES as u64).await {
+            Err(WatchError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            other => other?,
+        };
+        // A producer that writes in place can be caught mid-write: wait for the final newline.
+        if bytes == self.last_bytes || !bytes.ends_with(b"\n") {
+            return Ok(());
+        }
+        let playlist = MediaPlaylist::parse(&bytes).map_err(|source| WatchError::Playlist { path, source })?;
+        self.last_bytes = bytes;
+        let diff = self.follower.diff(&playlist, self.cfg.max_new);
+        if diff.restarted {
+            tracing::info!("producer restarted with new numbering: discontinuity");
+            self.stats.restarts.fetch_add(1, Ordering::Relaxed);
+            self.init = None;
+        }
+        for pick in diff.picks {
+            if let Err(e) = self.take(pick).await {
+                tracing::warn!(error = %e, "segment skipped");
+                self.stats.record_error(&e);
+            }
+        }
+        if diff.ended {
+            tracing::info!("producer ended the stream (EXT-X-ENDLIST)");
+            self.window.end_of_stream();
+        }
+        Ok(())
+    }
+
+    async fn take(&mut self, pick: Pick) -> Result<(), WatchError> {
+        let path = self.resolve(&pick.uri)?;
+        let data = match read_bounded(&path, self.cfg.max_segment_bytes).await {
+            Err(WatchError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                tracing::warn!(uri = %pick.uri, "listed segment was deleted before it could be read");
+                self.stats.segments_missing.fetch_add(1, Ordering::Relaxed);
+                return Ok(());
+            }
+            other => other?,
+        };
+        let init = match &pick.map_uri {
+            Some(uri) => Some(self.init_segment(uri).await?),
+            None => None,
+        };
+        let kind = if init.is_some() {
+            SegmentKind::Fmp4
+        } else {
+            SegmentKind::from_uri(&pick.uri)
+        };
+        self.window.push(IncomingSegment {
+            source_uri: pick.uri,
+            kind,
+            duration: pick.duration,
+            data,
+            discontinuity: pick.discontinuity,
+            program_date_time: pick.program_date_time,
+            init,
+        });
+        self.stats.segments_added.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// The init segment for `uri`, read again when the URI changes (or after a restart).
+    async fn init_segment(&mut self, uri: &str) -> Result<Arc<InitSegment>, WatchError> {
+        if let Some((known, init)) = &self.init {
+            if known == uri {
+                return Ok(init.clone());
+            }
+        }
+        let data = read_bounded(&self.resolve(uri)?, self.cfg.max_segment_bytes).await?;
+        self.inits_read += 1;
+        let name = format!("init-{}-{}.mp4", std::process::id(), self.inits_read);
+        let init = Arc::new(InitSegment { name, data });
+        self.init = Some((uri.to_owned(), init.clone()));
+        Ok(init)
+    }
+
+    fn resolve(&self, uri: &str) -> Result<PathBuf, WatchError> {
+        resolve_uri(&self.cfg.dir, uri).ok_or_else(|| WatchError::UnsafeUri(uri.to_owned()))
+    }
+}
+
+/// Joins a playlist-relative URI onto the folder, refusing anything that could leave it.
+pub fn resolve_uri(dir: &Path, uri: &str) -> Option<PathBuf> {
+    let path = uri.split(['?', '#']).next()?;
+    if path.contains("://") || path.starts_with('/') {
+        return None;
+    }
+    let mut out = dir.to_path_buf();
+    for part in path.split('/') {
+        if !is_plain_name(part) {
+            return None;
+        }
+        out.push(part);
+    }
+    Some(out)
+}
+
+async fn read_bounded(path: &Path, limit: u64) -> Result<Bytes, WatchError> {
+    let io = |source| WatchError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let file = tokio::fs::File::open(path).await.map_err(io)?;
+    let size = file.metadata().await.map_err(io)?.len();
+    if size > limit {
+        return Err(WatchError::TooLarge {
+            path: path.to_owned(),
+            size,
+            limit,
+        });
+    }
+    let mut buf = Vec::with_capacity(size as usize);
+    file.take(limit + 1).read_to_end(&mut buf).await.map_err(io)?;
+    if buf.len() as u64 > limit {
+        return Err(WatchError::TooLarge {
+            path: path.to_owned(),
+            size: buf.len() as u64,
+            limit,
+        });
+    }
+    Ok(Bytes::from(buf))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resolve_uri;
+    use std::path::Path;
+
+    #[test]
+    fn uris_cannot_leave_the_folder() {
+        let d = Path::new("/hls");
+        assert_eq!(resolve_uri(d, "seg1.ts").unwrap(), Path::new("/hls/seg1.ts"));
+        assert_eq!(resolve_uri(d, "0/seg1.ts?x=1").unwrap(), Path::new("/hls/0/seg1.ts"));
+        for bad in [
+            "../x.ts",
+            "/etc/passwd",
+            "http://evil/x.ts",
+            "a/../../b",
+            "",
+            ".hidden",
+            "a//b",
+        ] {
+            assert!(resolve_uri(d, bad).is_none(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! Helpers shared by the integration tests: an in-process service on port 0, a raw HTTP/1.1
+//! client (so paths reach the server exactly as written), and waiting with a deadline.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::mpsc;
+use venuebox::config::{Config, IngestMode};
+use venuebox::service::{Control, Service};
+
+/// A response as raw parts.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Sends one request with `Connection: close` and reads the whole reply.
+pub async fn request(addr: SocketAddr, method: &str, target: &str, extra_headers: &[(&str, &str)]) -> Reply {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let mut req = format!("{method} {target} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n");
+    for (k, v) in extra_headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    stream.write_all(req.as_bytes()).await.expect("write");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.expect("read");
+    parse_reply(&raw, method == "HEAD")
+}
+
+pub async fn get(addr: SocketAddr, target: &str) -> Reply {
+    request(addr, "GET", target, &[]).await
+}
+
+fn parse_reply(raw: &[u8], head: bool) -> Reply {
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("complete head");
+    let head_text = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head_text.split("\r\n");
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    let mut body = raw[split + 4..].to_vec();
+    let chunked = headers
+        .iter()
+        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
+    if chunked && !head {
+        body = dechunk(&body);
+    }
+    Reply { status, headers, body }
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = data.windows(2).position(|w| w == b"\r\n").unwrap();
+        let size = usize::from_str_radix(std::str::from_utf8(&data[..line_end]).unwrap().trim(), 16).unwrap();
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&data[line_end + 2..line_end + 2 + size]);
+        data = &data[line_end + 4 + size..];
+    }
+}
+
+/// A running in-process service.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub control: mpsc::Sender<Control>,
+    pub handle: tokio::task::JoinHandle<anyhow::Result<()>>,
+    pub state: std::sync::Arc<venuebox::state::AppState>,
+}
+
+impl Running {
+    pub async fn stop(self) {
+        self.control.send(Control::Shutdown).await.unwrap();
+        self.handle.await.unwrap().unwrap();
+    }
+}
+
+/// A config that watches `dir` with fast polling and listens on 127.0.0.1:0.
+pub fn hls_dir_config(dir: &Path) -> Config {
+    let mut c = Config::default();
+    c.http.listen = "127.0.0.1:0".parse().unwrap();
+    c.ingest.mode = IngestMode::HlsDir;
+    c.ingest.hls_dir = dir.to_owned();
+    c.ingest.poll_ms = 100;
+    c
+}
+
+pub async fn start(config: Config) -> Running {
+    let listener = tokio::net::TcpListener::bind(config.http.listen).await.unwrap();
+    let svc = Service::start(config, listener).await.unwrap();
+    let (addr, state) = (svc.local_addr(), svc.state().clone());
+    let (control, rx) = mpsc::channel(4);
+    let handle = tokio::spawn(svc.run(rx));
+    Running {
+        addr,
+        control,
+        handle,
+        state,
+    }
+}
+
+/// Polls `check` every 20 ms until it returns `Some` or `timeout` passes.
+pub async fn wait_for<T, F, Fut>(timeout: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Writes `name` atomically (temp file + rename), as ffmpeg's `temp_file` flag does.
+pub fn write_atomic(dir: &Path, name: &str, data: &[u8]) {
+    let tmp = dir.join(format!(".{name}.tmp"));
+    std::fs::write(&tmp, data).unwrap();
+    std::fs::rename(tmp, dir.join(name)).unwrap();
+}
+
+/// A playlist listing `segments` (uri, duration) from media sequence `first`.
+pub fn playlist(first: u64, segments: &[&str], end: bool) -> String {
+    let mut p = format!("#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:{first}\n");
+    for s in segments {
+        p.push_str(&format!("#EXTINF:2.000000,\n{s}\n"));
+    }
+    if end {
+        p.push_str("#EXT-X-ENDLIST\n");
+    }
+    p
+}
+
+/// Is ffmpeg on this machine? The test scripts install it; a missing one is a failure.
+pub fn ffmpeg() -> &'static str {
+    let ok = std::process::Command::new("ffmpeg")
+        .arg("-version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        ok,
+        "ffmpeg is required (scripts/test installs it: apt-get install ffmpeg)"
+    );
+    "ffmpeg"
+}
