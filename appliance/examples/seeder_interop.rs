@@ -51,10 +51,7 @@ async fn main() -> anyhow::Result<()> {
         udp_bind: args[2].parse()?,
         ..Default::default()
     };
-    if let Some(ms) = std::env::var("SEEDER_PATIENCE_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
+    if let Some(ms) = std::env::var("SEEDER_PATIENCE_MS").ok().and_then(|v| v.parse().ok()) {
         cfg.session.patience = std::time::Duration::from_millis(ms);
     }
     if let Some(ip) = args.get(3) {
@@ -119,11 +116,7 @@ async fn answer(seeder: &Seeder, out: &mpsc::Sender<Message>, msg: &Value) {
     }
 }
 
-async fn command(
-    seeder: &Seeder,
-    out: &mpsc::Sender<Message>,
-    line: &str,
-) -> anyhow::Result<Value> {
+async fn command(seeder: &Seeder, out: &mpsc::Sender<Message>, line: &str) -> anyhow::Result<Value> {
     let words: Vec<&str> = line.split_whitespace().collect();
     match words.as_slice() {
         ["add", seq, file] => {
@@ -144,11 +137,8 @@ async fn command(
             )
         }
         ["remove", seq] => {
-            let seg = seeder
-                .remove_segment(seq.parse()?)
-                .context("no such segment")?;
-            out.send(announce(seeder, &seg.torrent.info_hash(), "stopped"))
-                .await?;
+            let seg = seeder.remove_segment(seq.parse()?).context("no such segment")?;
+            out.send(announce(seeder, &seg.torrent.info_hash(), "stopped")).await?;
             Ok(json!({"removed": seg.seq}))
         }
         ["status"] => Ok(seeder.status_json()),

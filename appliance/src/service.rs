@@ -92,7 +92,10 @@ impl Service {
         if let Some(seeder) = seeder {
             tracing::info!(udp = %seeder.udp_addr(), "webrtc seeder ready");
             let _ = state.seeder.set(seeder.clone());
-            svc.spawn("seeder-window", seeder::window::run(seeder, window.clone(), shutdown.clone()));
+            svc.spawn(
+                "seeder-window",
+                seeder::window::run(seeder, window.clone(), shutdown.clone()),
+            );
         }
         svc.spawn(
             "segment-watcher",

@@ -7,7 +7,12 @@ cd "$(dirname "$0")/../.."
 source scripts/lib/netns.sh
 
 command -v ip >/dev/null || { apt-get update -qq && apt-get install -y -qq iproute2; }
-(cd tests/interop && npm ci --no-audit --no-fund --loglevel=error)
+# npm ci only when the lock file changed since the last install (it takes ~75 s here).
+stamp=tests/interop/node_modules/.lock-sha
+want=$(sha256sum tests/interop/package-lock.json | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error) && echo "$want" > "$stamp"
+fi
 cargo build -q -p venuebox --example seeder_interop
 BIN="$PWD/target/debug/examples/seeder_interop"
 

@@ -57,11 +57,7 @@ impl PieceSet {
 
     /// Members in ascending order.
     pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
-        self.bits
-            .iter()
-            .enumerate()
-            .filter(|(_, b)| **b)
-            .map(|(i, _)| i as u32)
+        self.bits.iter().enumerate().filter(|(_, b)| **b).map(|(i, _)| i as u32)
     }
 }
 

@@ -20,11 +20,7 @@ pub const TARGET_MAX_PIECES: u64 = 64;
 pub const MAX_LENGTH: u64 = 1 << 30;
 
 /// Characters kept as they are in magnet parameters (RFC 3986 unreserved).
-const MAGNET_SET: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
+const MAGNET_SET: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// Why a torrent cannot be made for a segment.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -171,10 +167,7 @@ impl Torrent {
         let mut entries = vec![("info", info)];
         if let Some(first) = trackers.first() {
             entries.push(("announce", Value::bytes(first)));
-            let tiers = trackers
-                .iter()
-                .map(|t| Value::List(vec![Value::bytes(t)]))
-                .collect();
+            let tiers = trackers.iter().map(|t| Value::List(vec![Value::bytes(t)])).collect();
             entries.push(("announce-list", Value::List(tiers)));
         }
         Value::dict(entries).encode()
@@ -194,11 +187,7 @@ impl Torrent {
 }
 
 fn validate_name(name: &str) -> Result<(), TorrentError> {
-    let bad = name.is_empty()
-        || name == "."
-        || name == ".."
-        || name.len() > 255
-        || name.contains(['/', '\\', '\0']);
+    let bad = name.is_empty() || name == "." || name == ".." || name.len() > 255 || name.contains(['/', '\\', '\0']);
     if bad {
         return Err(TorrentError::InvalidName(name.to_owned()));
     }

@@ -29,18 +29,12 @@ fn info_dict_matches_the_data() {
         info.get("name").and_then(|v| v.as_bytes()),
         Some(&b"seg-00000042.ts"[..])
     );
-    assert_eq!(
-        info.get("piece length").and_then(|v| v.as_int()),
-        Some(16384)
-    );
+    assert_eq!(info.get("piece length").and_then(|v| v.as_int()), Some(16384));
     let pieces = info.get("pieces").and_then(|v| v.as_bytes()).unwrap();
     assert_eq!(pieces.len(), 20 * 7);
     let last: [u8; 20] = Sha1::digest(&bytes[6 * 16384..]).into();
     assert_eq!(&pieces[120..], &last);
-    assert_eq!(
-        t.info_hash().0,
-        <[u8; 20]>::from(Sha1::digest(t.info_bytes()))
-    );
+    assert_eq!(t.info_hash().0, <[u8; 20]>::from(Sha1::digest(t.info_bytes())));
     assert_eq!(t.piece_range(6), Some(98304..100_001));
     assert_eq!(t.piece_range(7), None);
 }
@@ -80,10 +74,7 @@ fn torrent_file_and_magnet() {
 fn rejects_bad_input() {
     assert_eq!(Torrent::build("a.ts", &[]), Err(TorrentError::Empty));
     for name in ["", ".", "..", "a/b.ts", "a\\b", "nul\0"] {
-        assert!(matches!(
-            Torrent::build(name, b"x"),
-            Err(TorrentError::InvalidName(_))
-        ));
+        assert!(matches!(Torrent::build(name, b"x"), Err(TorrentError::InvalidName(_))));
     }
 }
 

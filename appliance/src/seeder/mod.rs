@@ -66,12 +66,7 @@ impl Seeder {
     }
 
     /// Makes segment `seq` called `name` a torrent and starts seeding it.
-    pub fn add_segment(
-        &self,
-        seq: u64,
-        name: &str,
-        data: Bytes,
-    ) -> Result<Arc<SeededSegment>, SeederError> {
+    pub fn add_segment(&self, seq: u64, name: &str, data: Bytes) -> Result<Arc<SeededSegment>, SeederError> {
         let torrent = Torrent::build(name, &data)?;
         let seg = Arc::new(SeededSegment::new(seq, torrent, data, &self.cfg.trackers));
         self.segments.insert(seg.clone());
@@ -100,11 +95,7 @@ impl Seeder {
     }
 
     /// Answers a viewer's WebRTC offer for torrent `info_hash` with the box's answer SDP.
-    pub async fn answer_offer(
-        &self,
-        info_hash: InfoHash,
-        offer_sdp: &str,
-    ) -> Result<String, SeederError> {
+    pub async fn answer_offer(&self, info_hash: InfoHash, offer_sdp: &str) -> Result<String, SeederError> {
         let seg = self
             .segments
             .get(&info_hash)
@@ -167,7 +158,10 @@ impl Seeder {
             "# TYPE venuebox_seeder_segments gauge\nvenuebox_seeder_segments {}",
             list.len()
         );
-        let _ = writeln!(out, "# TYPE venuebox_seeder_window_uploaded_bytes gauge\nvenuebox_seeder_window_uploaded_bytes {uploaded}");
+        let _ = writeln!(
+            out,
+            "# TYPE venuebox_seeder_window_uploaded_bytes gauge\nvenuebox_seeder_window_uploaded_bytes {uploaded}"
+        );
         let _ = writeln!(out, "# TYPE venuebox_seeder_segment_uploaded_bytes gauge");
         for s in &list {
             let _ = writeln!(

@@ -64,11 +64,7 @@ pub(super) fn spawn(p: PeerParams) {
     tokio::spawn(run(p, dc_rx, failed_rx));
 }
 
-async fn run(
-    p: PeerParams,
-    dc_rx: oneshot::Receiver<Arc<DataChannel>>,
-    mut failed: watch::Receiver<bool>,
-) {
+async fn run(p: PeerParams, dc_rx: oneshot::Receiver<Arc<DataChannel>>, mut failed: watch::Receiver<bool>) {
     let mut removed = p.slot.segment().removed();
     let dc = tokio::select! {
         dc = dc_rx => dc.ok(),
@@ -96,13 +92,7 @@ async fn drive(
 ) {
     let seg = p.slot.segment().clone();
     let now = Instant::now().into_std();
-    let mut session = Session::new(
-        now,
-        seg.torrent.clone(),
-        seg.data.clone(),
-        p.peer_id,
-        p.session.clone(),
-    );
+    let mut session = Session::new(now, seg.torrent.clone(), seg.data.clone(), p.peer_id, p.session.clone());
     let drained = Arc::new(Notify::new());
     dc.set_buffered_amount_low_threshold(p.session.send_buffer_cap / 2);
     let notify = drained.clone();
@@ -112,10 +102,9 @@ async fn drive(
     }));
     let mut incoming = spawn_reader(dc.clone());
     loop {
-        let deadline = session.poll_timeout().map_or_else(
-            || Instant::now() + Duration::from_secs(3600),
-            Instant::from_std,
-        );
+        let deadline = session
+            .poll_timeout()
+            .map_or_else(|| Instant::now() + Duration::from_secs(3600), Instant::from_std);
         let now = |_| Instant::now().into_std();
         tokio::select! {
             msg = incoming.recv() => match msg {

@@ -60,12 +60,9 @@ impl Rtc {
     }
 
     /// A new peer connection answering `offer_sdp`; returns it with the complete answer SDP.
-    pub async fn answer(
-        &self,
-        offer_sdp: &str,
-    ) -> Result<(Arc<RTCPeerConnection>, String), SeederError> {
-        let offer = RTCSessionDescription::offer(offer_sdp.to_owned())
-            .map_err(|e| SeederError::BadOffer(e.to_string()))?;
+    pub async fn answer(&self, offer_sdp: &str) -> Result<(Arc<RTCPeerConnection>, String), SeederError> {
+        let offer =
+            RTCSessionDescription::offer(offer_sdp.to_owned()).map_err(|e| SeederError::BadOffer(e.to_string()))?;
         let config = RTCConfiguration {
             ice_servers: vec![],
             ..Default::default()
@@ -80,11 +77,7 @@ impl Rtc {
         }
     }
 
-    async fn negotiate(
-        &self,
-        pc: &RTCPeerConnection,
-        offer: RTCSessionDescription,
-    ) -> Result<String, SeederError> {
+    async fn negotiate(&self, pc: &RTCPeerConnection, offer: RTCSessionDescription) -> Result<String, SeederError> {
         pc.set_remote_description(offer)
             .await
             .map_err(|e| SeederError::BadOffer(e.to_string()))?;
@@ -94,10 +87,7 @@ impl Rtc {
         tokio::time::timeout(self.gather_timeout, gathered.recv())
             .await
             .map_err(|_| SeederError::GatherTimeout)?;
-        let local = pc
-            .local_description()
-            .await
-            .ok_or(SeederError::GatherTimeout)?;
+        let local = pc.local_description().await.ok_or(SeederError::GatherTimeout)?;
         Ok(local.sdp)
     }
 }

@@ -36,8 +36,7 @@ impl SeededSegment {
         let seed = Mutex::new(SwarmSeed::new(torrent.piece_count()));
         let (removed, _) = watch::channel(false);
         let torrent = Arc::new(torrent);
-        let (peers, connections, dropped) =
-            (AtomicUsize::new(0), AtomicU64::new(0), AtomicU64::new(0));
+        let (peers, connections, dropped) = (AtomicUsize::new(0), AtomicU64::new(0), AtomicU64::new(0));
         SeededSegment {
             seq,
             torrent,
@@ -126,10 +125,7 @@ impl Segments {
     /// Removes the segment with sequence `seq`; its peers are told to close.
     pub(super) fn remove_seq(&self, seq: u64) -> Option<Arc<SeededSegment>> {
         let mut map = self.write();
-        let hash = map
-            .values()
-            .find(|s| s.seq == seq)
-            .map(|s| s.torrent.info_hash())?;
+        let hash = map.values().find(|s| s.seq == seq).map(|s| s.torrent.info_hash())?;
         let seg = map.remove(&hash)?;
         seg.removed.send_replace(true);
         Some(seg)
@@ -137,27 +133,22 @@ impl Segments {
 
     /// The segment with this info hash.
     pub fn get(&self, hash: &InfoHash) -> Option<Arc<SeededSegment>> {
-        self.by_hash
-            .read()
-            .expect("segments lock")
-            .get(hash)
-            .cloned()
+        self.by_hash.read().expect("segments lock").get(hash).cloned()
     }
 
     /// The segment with sequence `seq`.
     pub fn by_seq(&self, seq: u64) -> Option<Arc<SeededSegment>> {
-        self.by_hash.read().expect("segments lock").values().find(|s| s.seq == seq).cloned()
+        self.by_hash
+            .read()
+            .expect("segments lock")
+            .values()
+            .find(|s| s.seq == seq)
+            .cloned()
     }
 
     /// Every segment, oldest first.
     pub fn list(&self) -> Vec<Arc<SeededSegment>> {
-        let mut all: Vec<_> = self
-            .by_hash
-            .read()
-            .expect("segments lock")
-            .values()
-            .cloned()
-            .collect();
+        let mut all: Vec<_> = self.by_hash.read().expect("segments lock").values().cloned().collect();
         all.sort_by_key(|s| s.seq);
         all
     }
@@ -168,17 +159,9 @@ impl Segments {
     }
 
     /// Claims a peer slot for `seg` if both limits allow.
-    pub(super) fn claim(
-        &self,
-        seg: &Arc<SeededSegment>,
-        max_total: usize,
-        max_seg: usize,
-    ) -> Option<PeerSlot> {
-        let bump = |c: &AtomicUsize, max| {
-            c.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < max).then_some(n + 1)
-            })
-        };
+    pub(super) fn claim(&self, seg: &Arc<SeededSegment>, max_total: usize, max_seg: usize) -> Option<PeerSlot> {
+        let bump =
+            |c: &AtomicUsize, max| c.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < max).then_some(n + 1));
         bump(&self.total_peers, max_total).ok()?;
         if bump(&seg.peers, max_seg).is_err() {
             self.total_peers.fetch_sub(1, Ordering::AcqRel);

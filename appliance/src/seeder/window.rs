@@ -56,7 +56,12 @@ async fn resync(seeder: &Arc<Seeder>, window: &SharedWindow, n: u64) {
     warn!(missed = n, "seeder lagged behind the window; resynchronising");
     let now: Vec<Arc<Segment>> = window.read().segments().cloned().collect();
     let keep: std::collections::HashSet<u64> = now.iter().map(|s| s.seq).collect();
-    for old in seeder.segments().list().iter().filter(|s| s.seq != INIT_SEQ && !keep.contains(&s.seq)) {
+    for old in seeder
+        .segments()
+        .list()
+        .iter()
+        .filter(|s| s.seq != INIT_SEQ && !keep.contains(&s.seq))
+    {
         seeder.remove_segment(old.seq);
     }
     for seg in now.into_iter().filter(|s| seeder.segments().by_seq(s.seq).is_none()) {

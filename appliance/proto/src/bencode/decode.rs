@@ -70,10 +70,7 @@ struct Decoder<'a> {
 
 impl Decoder<'_> {
     fn peek(&self) -> Result<u8, DecodeError> {
-        self.buf
-            .get(self.pos)
-            .copied()
-            .ok_or(DecodeError::Incomplete)
+        self.buf.get(self.pos).copied().ok_or(DecodeError::Incomplete)
     }
 
     fn value(&mut self, depth: usize) -> Result<Value, DecodeError> {
@@ -135,10 +132,7 @@ impl Decoder<'_> {
         let at = self.pos;
         let len = self.number(b':', false)?;
         let len = usize::try_from(len).map_err(|_| DecodeError::InvalidNumber { at })?;
-        let end = self
-            .pos
-            .checked_add(len)
-            .ok_or(DecodeError::InvalidNumber { at })?;
+        let end = self.pos.checked_add(len).ok_or(DecodeError::InvalidNumber { at })?;
         let bytes = self.buf.get(self.pos..end).ok_or(DecodeError::Incomplete)?;
         self.pos = end;
         Ok(bytes)

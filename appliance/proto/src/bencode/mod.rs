@@ -30,12 +30,7 @@ impl Value {
 
     /// A dictionary from `(key, value)` pairs.
     pub fn dict<'a>(entries: impl IntoIterator<Item = (&'a str, Value)>) -> Self {
-        Value::Dict(
-            entries
-                .into_iter()
-                .map(|(k, v)| (k.as_bytes().to_vec(), v))
-                .collect(),
-        )
+        Value::Dict(entries.into_iter().map(|(k, v)| (k.as_bytes().to_vec(), v)).collect())
     }
 
     /// The value under `key` if this is a dictionary holding it.

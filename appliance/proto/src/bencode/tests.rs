@@ -11,10 +11,7 @@ fn decodes_each_kind() {
     assert_eq!(list, Value::List(vec![Value::bytes("spam"), Value::Int(7)]));
     let dict = decode(b"d3:cow3:moo4:spam4:eggse").unwrap();
     assert_eq!(dict.get("cow"), Some(&Value::bytes("moo")));
-    assert_eq!(
-        dict.get("spam").and_then(Value::as_bytes),
-        Some(&b"eggs"[..])
-    );
+    assert_eq!(dict.get("spam").and_then(Value::as_bytes), Some(&b"eggs"[..]));
 }
 
 #[test]
@@ -22,21 +19,14 @@ fn prefix_reports_bytes_used() {
     let (v, used) = decode_prefix(b"d1:ai1eeTRAILER").unwrap();
     assert_eq!(used, 8);
     assert_eq!(v.get("a").and_then(Value::as_int), Some(1));
-    assert_eq!(
-        decode(b"i1eX"),
-        Err(DecodeError::TrailingBytes { count: 1 })
-    );
+    assert_eq!(decode(b"i1eX"), Err(DecodeError::TrailingBytes { count: 1 }));
 }
 
 #[test]
 fn truncated_input_is_incomplete() {
     let full = b"d4:infod6:lengthi40000e4:name3:abcee";
     for cut in 0..full.len() {
-        assert_eq!(
-            decode_prefix(&full[..cut]),
-            Err(DecodeError::Incomplete),
-            "cut {cut}"
-        );
+        assert_eq!(decode_prefix(&full[..cut]), Err(DecodeError::Incomplete), "cut {cut}");
     }
     assert!(decode(full).is_ok());
 }
@@ -61,15 +51,9 @@ fn malformed_input_is_rejected() {
     for input in bad {
         let err = decode(input).unwrap_err();
         let incomplete_ok = *input == b"d1:a";
-        assert!(
-            incomplete_ok || err != DecodeError::Incomplete,
-            "{input:?}: {err}"
-        );
+        assert!(incomplete_ok || err != DecodeError::Incomplete, "{input:?}: {err}");
     }
-    assert_eq!(
-        decode(b"d1:ai1e1:ai2ee"),
-        Err(DecodeError::DuplicateKey { at: 7 })
-    );
+    assert_eq!(decode(b"d1:ai1e1:ai2ee"), Err(DecodeError::DuplicateKey { at: 7 }));
 }
 
 #[test]
@@ -94,12 +78,8 @@ fn arb_value() -> impl Strategy<Value = Value> {
     leaf.prop_recursive(4, 48, 6, |inner| {
         prop_oneof![
             proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::List),
-            proptest::collection::btree_map(
-                proptest::collection::vec(any::<u8>(), 0..8),
-                inner,
-                0..6
-            )
-            .prop_map(Value::Dict),
+            proptest::collection::btree_map(proptest::collection::vec(any::<u8>(), 0..8), inner, 0..6)
+                .prop_map(Value::Dict),
         ]
     })
 }

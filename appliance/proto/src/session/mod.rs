@@ -128,10 +128,7 @@ impl CloseReason {
     pub fn is_misbehaviour(&self) -> bool {
         !matches!(
             self,
-            CloseReason::Finished
-                | CloseReason::Idle
-                | CloseReason::Transport
-                | CloseReason::HandshakeTimeout
+            CloseReason::Finished | CloseReason::Idle | CloseReason::Transport | CloseReason::HandshakeTimeout
         )
     }
 }
@@ -164,19 +161,9 @@ pub struct Session {
 
 impl Session {
     /// A session serving `data` (the bytes `torrent` describes) as peer `peer_id`.
-    pub fn new(
-        now: Instant,
-        torrent: Arc<Torrent>,
-        data: Bytes,
-        peer_id: [u8; 20],
-        cfg: SessionConfig,
-    ) -> Self {
+    pub fn new(now: Instant, torrent: Arc<Torrent>, data: Bytes, peer_id: [u8; 20], cfg: SessionConfig) -> Self {
         let n = torrent.piece_count();
-        assert_eq!(
-            data.len() as u64,
-            torrent.length(),
-            "data must be the torrent's file"
-        );
+        assert_eq!(data.len() as u64, torrent.length(), "data must be the torrent's file");
         Session {
             cfg,
             torrent,
@@ -294,10 +281,7 @@ impl Session {
         if !self.handshaken && now >= self.started + self.cfg.handshake_timeout {
             return Some(CloseReason::HandshakeTimeout);
         }
-        if self
-            .blocked_since
-            .is_some_and(|t| now >= t + self.cfg.stall_timeout)
-        {
+        if self.blocked_since.is_some_and(|t| now >= t + self.cfg.stall_timeout) {
             return Some(CloseReason::NotReading);
         }
         (now >= self.last_recv + self.cfg.idle_timeout).then_some(CloseReason::Idle)

@@ -6,29 +6,18 @@ use bytes::Bytes;
 
 use super::{CloseReason, Session, UT_METADATA_ID};
 use crate::seed::SwarmSeed;
-use crate::wire::{
-    ExtendedHandshake, Handshake, Message, MetadataMsg, WireError, METADATA_PIECE_LEN,
-};
+use crate::wire::{ExtendedHandshake, Handshake, Message, MetadataMsg, WireError, METADATA_PIECE_LEN};
 
 impl Session {
     /// Decodes and handles every complete message in the receive buffer.
-    pub(super) fn process(
-        &mut self,
-        now: Instant,
-        seed: &mut SwarmSeed,
-    ) -> Result<(), CloseReason> {
+    pub(super) fn process(&mut self, now: Instant, seed: &mut SwarmSeed) -> Result<(), CloseReason> {
         let mut pos = 0;
         let result = self.process_from(&mut pos, now, seed);
         self.recv.drain(..pos);
         result
     }
 
-    fn process_from(
-        &mut self,
-        pos: &mut usize,
-        now: Instant,
-        seed: &mut SwarmSeed,
-    ) -> Result<(), CloseReason> {
+    fn process_from(&mut self, pos: &mut usize, now: Instant, seed: &mut SwarmSeed) -> Result<(), CloseReason> {
         if !self.handshaken {
             match Handshake::decode(&self.recv) {
                 Ok((hs, used)) => {
@@ -52,12 +41,7 @@ impl Session {
         }
     }
 
-    fn on_handshake(
-        &mut self,
-        now: Instant,
-        hs: Handshake,
-        seed: &mut SwarmSeed,
-    ) -> Result<(), CloseReason> {
+    fn on_handshake(&mut self, now: Instant, hs: Handshake, seed: &mut SwarmSeed) -> Result<(), CloseReason> {
         if hs.info_hash != self.torrent.info_hash() {
             return Err(CloseReason::WrongInfoHash);
         }
@@ -84,18 +68,11 @@ impl Session {
         Ok(())
     }
 
-    fn on_message(
-        &mut self,
-        now: Instant,
-        msg: Message,
-        seed: &mut SwarmSeed,
-    ) -> Result<(), CloseReason> {
+    fn on_message(&mut self, now: Instant, msg: Message, seed: &mut SwarmSeed) -> Result<(), CloseReason> {
         match msg {
             Message::Have(i) => self.on_have(now, i, seed)?,
             Message::Bitfield(bits) => self.on_bitfield(now, &bits, seed)?,
-            Message::HaveAll => {
-                (0..self.torrent.piece_count()).try_for_each(|i| self.on_have(now, i, seed))?
-            }
+            Message::HaveAll => (0..self.torrent.piece_count()).try_for_each(|i| self.on_have(now, i, seed))?,
             Message::Request(block) => self.on_request(block)?,
             Message::Cancel(block) => self.requests.retain(|r| *r != block),
             Message::Piece { .. } => return Err(CloseReason::UnrequestedPiece),
@@ -121,12 +98,7 @@ impl Session {
         Ok(())
     }
 
-    fn on_bitfield(
-        &mut self,
-        now: Instant,
-        bits: &[u8],
-        seed: &mut SwarmSeed,
-    ) -> Result<(), CloseReason> {
+    fn on_bitfield(&mut self, now: Instant, bits: &[u8], seed: &mut SwarmSeed) -> Result<(), CloseReason> {
         let n = self.torrent.piece_count();
         if bits.len() != n.div_ceil(8) as usize {
             return Err(CloseReason::OutOfRange("bitfield length"));

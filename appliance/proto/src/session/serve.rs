@@ -57,10 +57,7 @@ impl Session {
             let Some(block) = self.requests.pop_front() else {
                 break;
             };
-            let range = self
-                .torrent
-                .piece_range(block.index)
-                .expect("request was validated");
+            let range = self.torrent.piece_range(block.index).expect("request was validated");
             let start = range.start + block.begin as usize;
             let body = self.data.slice(start..start + block.length as usize);
             let head = piece_header(block.index, block.begin, block.length);

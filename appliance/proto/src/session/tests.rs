@@ -20,10 +20,7 @@ struct Rig {
 
 impl Rig {
     fn new(len: usize) -> Self {
-        let data: Bytes = (0..len)
-            .map(|i| (i * 31 % 253) as u8)
-            .collect::<Vec<_>>()
-            .into();
+        let data: Bytes = (0..len).map(|i| (i * 31 % 253) as u8).collect::<Vec<_>>().into();
         let torrent = Arc::new(Torrent::build("seg-00000001.ts", &data).unwrap());
         let seed = SwarmSeed::new(torrent.piece_count());
         Rig {
@@ -49,11 +46,7 @@ impl Rig {
     }
 
     fn feed(&mut self, s: &mut Session, at_ms: u64, bytes: &[u8]) -> Vec<Output> {
-        s.handle_input(
-            self.t0 + Duration::from_millis(at_ms),
-            bytes,
-            &mut self.seed,
-        );
+        s.handle_input(self.t0 + Duration::from_millis(at_ms), bytes, &mut self.seed);
         drain(s)
     }
 }
@@ -93,23 +86,12 @@ fn closed_with(outputs: &[Output]) -> Option<CloseReason> {
 
 fn shown(msgs: &[Message]) -> Vec<u32> {
     msgs.iter()
-        .filter_map(|m| {
-            if let Message::Have(i) = m {
-                Some(*i)
-            } else {
-                None
-            }
-        })
+        .filter_map(|m| if let Message::Have(i) = m { Some(*i) } else { None })
         .collect()
 }
 
 fn request(index: u32, begin: u32, length: u32) -> Vec<u8> {
-    Message::Request(BlockRef {
-        index,
-        begin,
-        length,
-    })
-    .encode()
+    Message::Request(BlockRef { index, begin, length }).encode()
 }
 
 fn ext(id: u8, payload: Vec<u8>) -> Vec<u8> {
@@ -136,30 +118,18 @@ fn handshake_metadata_and_pieces() {
         panic!("{msgs:?}")
     };
     let their_view = ExtendedHandshake::decode(payload).unwrap();
-    assert_eq!(
-        their_view.metadata_size,
-        Some(rig.torrent.info_bytes().len() as u64)
-    );
+    assert_eq!(their_view.metadata_size, Some(rig.torrent.info_bytes().len() as u64));
     assert_eq!(msgs[1], Message::Unchoke);
     let revealed = shown(&msgs);
-    assert_eq!(
-        revealed.len(),
-        SessionConfig::default().reveal_window as usize
-    );
+    assert_eq!(revealed.len(), SessionConfig::default().reveal_window as usize);
 
     let peer_ext = ExtendedHandshake {
         m: [("ut_metadata".into(), 7)].into(),
         ..Default::default()
     };
     let mut input = ext(0, peer_ext.encode());
-    input.extend(ext(
-        UT_METADATA_ID,
-        MetadataMsg::Request { piece: 0 }.encode(),
-    ));
-    input.extend(ext(
-        UT_METADATA_ID,
-        MetadataMsg::Request { piece: 9 }.encode(),
-    ));
+    input.extend(ext(UT_METADATA_ID, MetadataMsg::Request { piece: 0 }.encode()));
+    input.extend(ext(UT_METADATA_ID, MetadataMsg::Request { piece: 9 }.encode()));
     input.extend(request(revealed[0], 16384 - 100, 100));
     let msgs = messages(&rig.feed(&mut s, 5, &input));
     let Message::Extended { id: 7, payload } = &msgs[0] else {
@@ -175,10 +145,7 @@ fn handshake_metadata_and_pieces() {
     let Message::Extended { id: 7, payload } = &msgs[1] else {
         panic!("{msgs:?}")
     };
-    assert_eq!(
-        MetadataMsg::decode(payload).unwrap(),
-        MetadataMsg::Reject { piece: 9 }
-    );
+    assert_eq!(MetadataMsg::decode(payload).unwrap(), MetadataMsg::Reject { piece: 9 });
     let start = revealed[0] as usize * 16384 + 16384 - 100;
     let piece = Message::Piece {
         index: revealed[0],
@@ -195,9 +162,7 @@ fn blocks_are_slices_of_the_segment_not_copies() {
     let mut s = rig.session();
     let first = shown(&messages(&rig.feed(&mut s, 0, &rig.handshake())))[0];
     let out = rig.feed(&mut s, 1, &request(first, 0, 16384));
-    let Output::Send(block) = &out[1] else {
-        panic!()
-    };
+    let Output::Send(block) = &out[1] else { panic!() };
     let base = rig.data.as_ptr() as usize;
     let at = block.as_ptr() as usize;
     assert!(
@@ -220,10 +185,7 @@ fn input_split_at_every_offset_gives_the_same_output() {
         }
         .encode(),
     ));
-    input.extend(ext(
-        UT_METADATA_ID,
-        MetadataMsg::Request { piece: 0 }.encode(),
-    ));
+    input.extend(ext(UT_METADATA_ID, MetadataMsg::Request { piece: 0 }.encode()));
     input.extend(Message::Interested.encode());
     input.extend(request(first, 0, 16384));
     input.extend(Message::KeepAlive.encode());
@@ -282,11 +244,7 @@ fn finished_peer_is_closed() {
     let mut rig = Rig::new(3 * 16384);
     let mut s = rig.session();
     rig.feed(&mut s, 0, &rig.handshake());
-    let out = rig.feed(
-        &mut s,
-        1,
-        &Message::Bitfield(vec![0b1110_0000].into()).encode(),
-    );
+    let out = rig.feed(&mut s, 1, &Message::Bitfield(vec![0b1110_0000].into()).encode());
     assert_eq!(closed_with(&out), Some(CloseReason::Finished));
     assert!(s.is_closed() && s.poll_timeout().is_none());
 }
@@ -315,10 +273,7 @@ fn misbehaving_peers_are_dropped() {
     );
     let mut s = rig.session();
     let garbage = rig.feed(&mut s, 0, b"GET / HTTP/1.1\r\n");
-    assert!(matches!(
-        closed_with(&garbage),
-        Some(CloseReason::Malformed(_))
-    ));
+    assert!(matches!(closed_with(&garbage), Some(CloseReason::Malformed(_))));
 
     let r = misbehaviour(|_, r| request(r[0], 0, 1 << 20), cfg());
     assert_eq!(r, CloseReason::OversizedRequest(1 << 20));
@@ -383,10 +338,7 @@ fn peer_that_never_reads_is_dropped_and_others_go_on() {
     let served = messages(&rig.feed(&mut good, 3, &request(g[0], 0, 16384)));
     assert!(served.iter().any(|m| matches!(m, Message::Piece { .. })));
     slow.handle_timeout(stall_at, &mut rig.seed);
-    assert_eq!(
-        closed_with(&drain(&mut slow)),
-        Some(CloseReason::NotReading)
-    );
+    assert_eq!(closed_with(&drain(&mut slow)), Some(CloseReason::NotReading));
     good.set_buffered(stall_at, 0, &mut rig.seed);
     good.handle_timeout(stall_at, &mut rig.seed);
     assert!(closed_with(&drain(&mut good)).is_none());
@@ -402,11 +354,7 @@ fn reading_peer_is_served_as_the_buffer_drains() {
     let mut s = rig.session_with(cfg);
     let r = shown(&messages(&rig.feed(&mut s, 0, &rig.handshake())));
     s.set_buffered(rig.t0, 0, &mut rig.seed);
-    let reqs: Vec<u8> = r
-        .iter()
-        .take(3)
-        .flat_map(|&i| request(i, 0, 16384))
-        .collect();
+    let reqs: Vec<u8> = r.iter().take(3).flat_map(|&i| request(i, 0, 16384)).collect();
     let count = |out: &[Output]| {
         messages(out)
             .iter()
@@ -428,10 +376,7 @@ fn timers_close_silent_peers_and_keep_alive() {
     let cfg = SessionConfig::default();
     let mut s = rig.session();
     s.handle_timeout(rig.t0 + cfg.handshake_timeout, &mut rig.seed);
-    assert_eq!(
-        closed_with(&drain(&mut s)),
-        Some(CloseReason::HandshakeTimeout)
-    );
+    assert_eq!(closed_with(&drain(&mut s)), Some(CloseReason::HandshakeTimeout));
     let mut s = rig.session();
     rig.feed(&mut s, 0, &rig.handshake());
     s.handle_timeout(rig.t0 + cfg.keepalive_interval, &mut rig.seed);
@@ -455,8 +400,5 @@ fn closing_releases_holdings() {
     assert_eq!(to_a, vec![1], "piece 0 is held by b");
     b.close(&mut rig.seed);
     let mut c = rig.session();
-    assert_eq!(
-        shown(&messages(&rig.feed(&mut c, 0, &rig.handshake()))),
-        vec![0]
-    );
+    assert_eq!(shown(&messages(&rig.feed(&mut c, 0, &rig.handshake()))), vec![0]);
 }

@@ -26,8 +26,7 @@ pub struct ExtendedHandshake {
 impl ExtendedHandshake {
     /// Decodes the payload of extended message 0.
     pub fn decode(payload: &[u8]) -> Result<Self, WireError> {
-        let dict =
-            decode(payload).map_err(|_| WireError::BadExtended("handshake is not bencode"))?;
+        let dict = decode(payload).map_err(|_| WireError::BadExtended("handshake is not bencode"))?;
         let m = dict.get("m").and_then(Value::as_dict);
         let m = m.ok_or(WireError::BadExtended("handshake lacks an m dictionary"))?;
         let m = m
@@ -96,8 +95,7 @@ pub enum MetadataMsg {
 impl MetadataMsg {
     /// Decodes an ut_metadata payload.
     pub fn decode(payload: &[u8]) -> Result<Self, WireError> {
-        let (dict, used) = decode_prefix(payload)
-            .map_err(|_| WireError::BadExtended("ut_metadata is not bencode"))?;
+        let (dict, used) = decode_prefix(payload).map_err(|_| WireError::BadExtended("ut_metadata is not bencode"))?;
         let int = |k: &str| dict.get(k).and_then(Value::as_int);
         let piece = int("piece").and_then(|n| u32::try_from(n).ok());
         let piece = piece.ok_or(WireError::BadExtended("ut_metadata lacks a valid piece"))?;
@@ -125,10 +123,7 @@ impl MetadataMsg {
             MetadataMsg::Data { piece, .. } => (1, piece),
             MetadataMsg::Reject { piece } => (2, piece),
         };
-        let mut entries = vec![
-            ("msg_type", Value::Int(kind)),
-            ("piece", Value::Int(i64::from(*piece))),
-        ];
+        let mut entries = vec![("msg_type", Value::Int(kind)), ("piece", Value::Int(i64::from(*piece)))];
         if let MetadataMsg::Data { total_size, .. } = self {
             entries.push(("total_size", Value::Int(*total_size as i64)));
         }

@@ -163,8 +163,7 @@ impl Message {
         let with_u32s = |out: &mut Vec<u8>, id: u8, nums: &[u32]| {
             out.extend_from_slice(&(1 + 4 * nums.len() as u32).to_be_bytes());
             out.push(id);
-            nums.iter()
-                .for_each(|n| out.extend_from_slice(&n.to_be_bytes()));
+            nums.iter().for_each(|n| out.extend_from_slice(&n.to_be_bytes()));
         };
         match self {
             Message::KeepAlive => out.extend_from_slice(&[0; 4]),
@@ -175,11 +174,7 @@ impl Message {
             Message::Have(i) => with_u32s(out, 4, &[*i]),
             Message::Bitfield(bits) => with_payload(out, 5, &[], bits),
             Message::Request(b) => with_u32s(out, 6, &[b.index, b.begin, b.length]),
-            Message::Piece {
-                index,
-                begin,
-                block,
-            } => {
+            Message::Piece { index, begin, block } => {
                 out.extend_from_slice(&piece_header(*index, *begin, block.len() as u32));
                 out.extend_from_slice(block);
             }

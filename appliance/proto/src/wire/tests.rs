@@ -22,9 +22,7 @@ fn manifest() -> Vec<Json> {
 }
 
 fn num(entry: &Json, key: &str) -> u32 {
-    entry[key]
-        .as_u64()
-        .unwrap_or_else(|| panic!("{key} in {entry}")) as u32
+    entry[key].as_u64().unwrap_or_else(|| panic!("{key} in {entry}")) as u32
 }
 
 fn unhex(s: &str) -> Vec<u8> {
@@ -54,9 +52,7 @@ fn expected(entry: &Json) -> Option<Message> {
         "reject" => Message::RejectRequest(block()),
         "piece" => {
             let modulo = num(entry, "block_mod");
-            let data: Vec<u8> = (0..num(entry, "block_len"))
-                .map(|i| (i % modulo) as u8)
-                .collect();
+            let data: Vec<u8> = (0..num(entry, "block_len")).map(|i| (i % modulo) as u8).collect();
             Message::Piece {
                 index: num(entry, "index"),
                 begin: num(entry, "begin"),
@@ -85,38 +81,21 @@ fn captured_messages_decode_and_reencode_identically() {
             continue;
         };
         let bytes = vector(entry["name"].as_str().unwrap());
-        assert_eq!(
-            Message::decode(&bytes, MAX),
-            Ok((msg.clone(), bytes.len())),
-            "{entry}"
-        );
+        assert_eq!(Message::decode(&bytes, MAX), Ok((msg.clone(), bytes.len())), "{entry}");
         assert_eq!(msg.encode(), bytes, "{entry}");
         checked += 1;
     }
-    assert_eq!(
-        checked,
-        entries.len() - 2,
-        "all but handshake and ut_metadata_data"
-    );
+    assert_eq!(checked, entries.len() - 2, "all but handshake and ut_metadata_data");
 }
 
 #[test]
 fn captured_handshake_and_extended_handshake() {
-    let entry = manifest()
-        .into_iter()
-        .find(|e| e["name"] == "handshake")
-        .unwrap();
+    let entry = manifest().into_iter().find(|e| e["name"] == "handshake").unwrap();
     let bytes = vector("handshake");
     let (hs, used) = Handshake::decode(&bytes).unwrap();
     assert_eq!(hs.info_hash.to_hex(), entry["info_hash"].as_str().unwrap());
-    assert_eq!(
-        hs.peer_id.to_vec(),
-        unhex(entry["peer_id"].as_str().unwrap())
-    );
-    assert_eq!(
-        hs.reserved.to_vec(),
-        unhex(entry["reserved"].as_str().unwrap())
-    );
+    assert_eq!(hs.peer_id.to_vec(), unhex(entry["peer_id"].as_str().unwrap()));
+    assert_eq!(hs.reserved.to_vec(), unhex(entry["reserved"].as_str().unwrap()));
     assert!(hs.extended() && hs.fast());
     assert_eq!(hs.encode().to_vec(), bytes[..used].to_vec());
     let (msg, _) = Message::decode(&bytes[used..], MAX).unwrap();
@@ -207,28 +186,13 @@ fn stream_split_at_every_offset_decodes_the_same() {
 
 #[test]
 fn garbage_is_malformed_not_incomplete() {
-    assert_eq!(
-        Handshake::decode(b"GET / HTTP/1.1"),
-        Err(WireError::BadProtocol)
-    );
-    assert_eq!(
-        Handshake::decode(b"\x13BitTorrent"),
-        Err(WireError::Incomplete)
-    );
-    assert_eq!(
-        Handshake::decode(b"\x13BitTorrent pro"),
-        Err(WireError::Incomplete)
-    );
-    assert_eq!(
-        Handshake::decode(b"\x13BitTorrent Pro"),
-        Err(WireError::BadProtocol)
-    );
+    assert_eq!(Handshake::decode(b"GET / HTTP/1.1"), Err(WireError::BadProtocol));
+    assert_eq!(Handshake::decode(b"\x13BitTorrent"), Err(WireError::Incomplete));
+    assert_eq!(Handshake::decode(b"\x13BitTorrent pro"), Err(WireError::Incomplete));
+    assert_eq!(Handshake::decode(b"\x13BitTorrent Pro"), Err(WireError::BadProtocol));
     assert_eq!(
         Message::decode(&[0, 1, 0, 1, 7], MAX),
-        Err(WireError::TooLong {
-            len: 65537,
-            max: MAX
-        })
+        Err(WireError::TooLong { len: 65537, max: MAX })
     );
     assert_eq!(
         Message::decode(&[0, 0, 0, 2, 0, 0], MAX),
@@ -250,11 +214,7 @@ fn garbage_is_malformed_not_incomplete() {
 }
 
 fn arb_block() -> impl Strategy<Value = BlockRef> {
-    (any::<u32>(), any::<u32>(), any::<u32>()).prop_map(|(index, begin, length)| BlockRef {
-        index,
-        begin,
-        length,
-    })
+    (any::<u32>(), any::<u32>(), any::<u32>()).prop_map(|(index, begin, length)| BlockRef { index, begin, length })
 }
 
 fn arb_message() -> impl Strategy<Value = Message> {
@@ -275,11 +235,7 @@ fn arb_message() -> impl Strategy<Value = Message> {
         arb_block().prop_map(Message::Request),
         arb_block().prop_map(Message::Cancel),
         arb_block().prop_map(Message::RejectRequest),
-        (any::<u32>(), any::<u32>(), bytes()).prop_map(|(index, begin, block)| Message::Piece {
-            index,
-            begin,
-            block
-        }),
+        (any::<u32>(), any::<u32>(), bytes()).prop_map(|(index, begin, block)| Message::Piece { index, begin, block }),
         (any::<u8>(), bytes()).prop_map(|(id, payload)| Message::Extended { id, payload }),
         (21u8..=255, 1u32..64).prop_map(|(id, len)| Message::Unknown { id, len }),
     ]
