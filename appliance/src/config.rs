@@ -72,6 +72,8 @@ pub struct Config {
     pub admin: AdminConfig,
     /// The R2 uplink (CDN fallback); off by default.
     pub uplink: crate::uplink::UplinkConfig,
+    /// The WebRTC seeder.
+    pub seeder: crate::seeder::SeederSettings,
 }
 
 /// HTTP server settings.
@@ -323,6 +325,7 @@ impl Config {
         if !venuebox_proto::http_path::is_plain_name(&self.ingest.playlist) {
             return invalid("ingest.playlist must be a plain file name");
         }
+        self.seeder.validate().map_err(ConfigError::Invalid)?;
         if self.http.max_connections == 0 {
             return invalid("http.max_connections must be positive");
         }

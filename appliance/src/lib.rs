@@ -9,6 +9,7 @@ pub mod discovery;
 pub mod http;
 pub mod ingest;
 pub mod logging;
+pub mod seeder;
 pub mod service;
 pub mod signal;
 pub mod state;

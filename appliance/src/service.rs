@@ -9,6 +9,7 @@ use crate::admin::{self, auth::AdminAuth, Admin};
 use crate::config::{Config, ConfigError, IngestMode};
 use crate::discovery::{self, Discovery};
 use crate::ingest::{demo, ffmpeg, gate, probe, rtmp, IngestStatus};
+use crate::seeder::{self, Seeder};
 use crate::signal::{self, SignalHub};
 use crate::state::{AppState, Front};
 use crate::watcher::{self, WatchConfig, WatchStats};
@@ -24,6 +25,15 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+
+/// The tracker's settings: the box seeder answers under its own peer id.
+fn tracker_config(seeder: Option<&Seeder>) -> venuebox_proto::tracker::TrackerConfig {
+    let mut cfg = venuebox_proto::tracker::TrackerConfig::default();
+    if let Some(s) = seeder {
+        cfg.box_peer_id = venuebox_proto::tracker::Id20(s.peer_id());
+    }
+    cfg
+}
 
 /// How often STATUS= is refreshed when systemd asks for no watchdog.
 pub const STATUS_INTERVAL: Duration = Duration::from_secs(5);
@@ -99,14 +109,20 @@ impl Service {
         let discovery = Arc::new(Discovery::new(config.discovery.clone(), local_addr));
         let auth = AdminAuth::load(&config.admin, std::env::var("VENUEBOX_ADMIN_PASSWORD").ok());
         let admin = Arc::new(Admin::new(auth));
-        let sources: Vec<Arc<dyn status::StatusSource>> = vec![signal.clone(), discovery.clone(), uplink_status];
+        let seeder = match config.seeder.enabled {
+            true => Some(Arc::new(Seeder::new(config.seeder.to_config(local_addr.port())).await?)),
+            false => None,
+        };
+        let mut sources: Vec<Arc<dyn status::StatusSource>> = vec![signal.clone(), discovery.clone(), uplink_status];
+        sources.extend(seeder.iter().map(|s| s.clone() as Arc<dyn status::StatusSource>));
         let front = Front {
             signal: signal.clone(),
             discovery: discovery.clone(),
             admin: admin.clone(),
         };
-        let (tracker, link, tracker_task) = crate::tracker::run(Default::default(), Default::default());
-        let state = AppState::new(config, window.clone(), ingest, sources, front).with_tracker(tracker.clone(), link);
+        let tracker_cfg = tracker_config(seeder.as_deref());
+        let (tracker, link, tracker_task) = crate::tracker::run(tracker_cfg, Default::default());
+        let state = AppState::new(config, window.clone(), ingest, sources, front).with_tracker(tracker.clone());
         let state = Arc::new(state);
         let mut svc = Self {
             state: state.clone(),
@@ -132,6 +148,17 @@ impl Service {
         let staff = admin::console_banner(&admin, &discovery.viewer_url(discovery::By::Ip));
         discovery::console::print_text(&staff);
         svc.spawn("admin-history", admin::sample(state.clone(), shutdown.clone()));
+        if let Some(seeder) = seeder {
+            tracing::info!(udp = %seeder.udp_addr(), "webrtc seeder ready");
+            svc.spawn(
+                "seeder-window",
+                seeder::window::run(seeder.clone(), window.clone(), Some(tracker.clone()), shutdown.clone()),
+            );
+            svc.spawn(
+                "seeder-offers",
+                seeder::tracker_link::answer_offers(seeder, link, shutdown.clone()),
+            );
+        }
         svc.spawn(
             "segment-watcher",
             watcher::run(watch_cfg, window.clone(), watch, shutdown.clone()),

@@ -8,7 +8,7 @@ use crate::ingest::IngestStatus;
 use crate::signal::SignalHub;
 use crate::status::StatusSource;
 use crate::window::SharedWindow;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 /// The parts that face viewers and staff, made by the service before the state.
@@ -34,8 +34,6 @@ pub struct AppState {
     pub sources: Vec<Arc<dyn StatusSource>>,
     /// The tracker behind `/announce` (absent: 404).
     pub tracker: Option<crate::tracker::TrackerHandle>,
-    /// The box seeder's end of the tracker, taken once by the seeder at start-up.
-    pub box_seeder_link: Mutex<Option<crate::tracker::BoxSeederLink>>,
     /// Signaling (`/signal`).
     pub signal: Arc<SignalHub>,
     /// Viewer URL, mDNS name, QR codes.
@@ -60,7 +58,6 @@ impl AppState {
             started: Instant::now(),
             sources,
             tracker: None,
-            box_seeder_link: Mutex::new(None),
             signal: front.signal,
             discovery: front.discovery,
             admin: front.admin,
@@ -68,16 +65,10 @@ impl AppState {
     }
 
     /// Adds the tracker: its handle serves `/announce`, its seeder link waits for the seeder.
-    pub fn with_tracker(mut self, handle: crate::tracker::TrackerHandle, link: crate::tracker::BoxSeederLink) -> Self {
+    pub fn with_tracker(mut self, handle: crate::tracker::TrackerHandle) -> Self {
         self.sources.push(handle.stats.clone());
         self.tracker = Some(handle);
-        self.box_seeder_link = Mutex::new(Some(link));
         self
-    }
-
-    /// Takes the box seeder's link to the tracker (once).
-    pub fn take_box_seeder_link(&self) -> Option<crate::tracker::BoxSeederLink> {
-        self.box_seeder_link.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
 
     /// The configuration in effect.

@@ -2,10 +2,15 @@
 //! time as input and never touch a socket, a file or a clock (see docs/decisions/0001).
 #![deny(missing_docs)]
 
+pub mod bencode;
 pub mod http_path;
 pub mod m3u8;
 pub mod range;
 pub mod rtmp;
 pub mod s3_error;
+pub mod seed;
+pub mod session;
 pub mod signal;
+pub mod torrent;
 pub mod tracker;
+pub mod wire;

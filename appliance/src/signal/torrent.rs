@@ -1,5 +1,5 @@
-//! The hook that gives each announced segment its torrent: `None` until the seeder's torrent
-//! maker (`venuebox_proto::torrent`) is plugged in here.
+//! The hook that gives each announced segment its torrent: the one the window made when the
+//! segment arrived (the same torrent the seeder seeds and the tracker knows).
 
 use crate::window::Segment;
 
@@ -7,14 +7,9 @@ use crate::window::Segment;
 /// `None` to announce it without a torrent (viewers then fetch it over HTTP).
 pub type TorrentFn = fn(&Segment) -> Option<(String, Vec<u8>)>;
 
-/// The hook the service uses. To plug in the seeder's torrent maker, replace the body with one
-/// line (see docs/SIGNALING.md, "Torrents"):
-///
-/// ```text
-/// venuebox_proto::torrent::Torrent::build(&seg.name, &seg.data).ok()
-///     .map(|t| (t.info_hash().to_hex(), t.torrent_file(&[])))
-/// ```
+/// The hook the service uses: the window's torrent, without tracker URLs (viewers get the box's
+/// tracker URL in the hello).
 pub fn torrent_for(seg: &Segment) -> Option<(String, Vec<u8>)> {
-    let _ = seg;
-    None
+    let t = seg.torrent.as_ref()?;
+    Some((t.info_hash().to_hex(), t.torrent_file(&[])))
 }

@@ -23,6 +23,7 @@ fn seg(seq: u64, at: Instant) -> Arc<Segment> {
     Arc::new(Segment {
         seq,
         name: format!("seg-{seq:08}.ts"),
+        torrent: None,
         kind: SegmentKind::Ts,
         duration: 2.0,
         data: Bytes::from(vec![seq as u8; 100]),

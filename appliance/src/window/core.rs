@@ -11,6 +11,7 @@ use heapless::Deque;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 use venuebox_proto::m3u8::{MediaMap, MediaPlaylist, MediaSegment};
+use venuebox_proto::torrent::Torrent;
 
 /// Bounds of the window.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -76,9 +77,12 @@ impl SegmentWindow {
     pub fn push(&mut self, incoming: IncomingSegment, now: Instant, wall: SystemTime) -> Vec<WindowEvent> {
         let seq = self.next_seq;
         self.next_seq += 1;
+        let name = format!("seg-{seq:08}.{}", incoming.kind.extension());
+        let torrent = Torrent::build(&name, &incoming.data).ok().map(Arc::new);
         let segment = Arc::new(Segment {
             seq,
-            name: format!("seg-{seq:08}.{}", incoming.kind.extension()),
+            name,
+            torrent,
             kind: incoming.kind,
             duration: incoming.duration,
             data: incoming.data,

@@ -59,6 +59,9 @@ pub struct Segment {
     pub seq: u64,
     /// The box's file name for it, e.g. `seg-00000042.ts`.
     pub name: String,
+    /// Its torrent (single file named `name`, SHA-1 pieces), made once when it enters the window;
+    /// `None` only for a segment a torrent cannot describe (empty).
+    pub torrent: Option<Arc<venuebox_proto::torrent::Torrent>>,
     /// Container.
     pub kind: SegmentKind,
     /// Duration, seconds.
