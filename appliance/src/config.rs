@@ -13,6 +13,11 @@ pub const REDACTED: &str = "<set; not shown>";
 /// Longest stream key accepted.
 pub const MAX_STREAM_KEY_BYTES: usize = 256;
 
+/// Default log filter: the service at `info`; the WebRTC stack only from `warn` (its `info` is
+/// per-connection state chatter) and ICE only from `error` (it warns about every closed candidate).
+pub const DEFAULT_LOG_FILTER: &str =
+    "info,webrtc=warn,webrtc_ice=error,webrtc_sctp=error,webrtc_dtls=warn,webrtc_mdns=warn,webrtc_srtp=warn";
+
 /// Environment variables with this prefix override configuration fields.
 pub const ENV_PREFIX: &str = "VENUEBOX_";
 
@@ -264,7 +269,7 @@ impl Default for DemoConfig {
 impl Default for LogConfig {
     fn default() -> Self {
         Self {
-            filter: "info".to_owned(),
+            filter: DEFAULT_LOG_FILTER.to_owned(),
         }
     }
 }

@@ -95,13 +95,22 @@ async fn hello_then_segments_in_order_for_an_ffmpeg_stream() {
                     s.r2_url,
                     Some(format!("https://media.example.org/venue/{}", s.name.as_str()))
                 );
-                assert!(
-                    s.info_hash.is_none() && s.torrent.is_none(),
-                    "no torrent until the seeder lands"
-                );
                 let body = get(svc.addr, &s.url).await;
                 assert_eq!(body.status, 200, "announced segments are served");
                 assert_eq!(body.body.len() as u64, s.bytes);
+                let made = venuebox_proto::torrent::Torrent::build(s.name.as_str(), &body.body).expect("torrent");
+                let info_hash = s.info_hash.as_ref().expect("announced with its info hash");
+                assert_eq!(
+                    info_hash.as_str(),
+                    made.info_hash().to_hex(),
+                    "info hash of the served bytes"
+                );
+                let torrent = s.torrent.as_ref().expect("announced with its torrent");
+                assert_eq!(
+                    torrent.as_bytes(),
+                    made.torrent_file(&[]).as_slice(),
+                    "the .torrent describes the served bytes"
+                );
                 assert!(s.duration > 0.5 && s.duration < 2.0, "{}", s.duration);
                 announced.push(s.seq);
             }

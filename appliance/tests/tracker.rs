@@ -95,7 +95,8 @@ async fn announce_scrape_status_metrics_and_window_drop() {
     loop {
         let status: serde_json::Value =
             serde_json::from_slice(&common::get(svc.addr, "/api/status").await.body).unwrap();
-        if status["tracker"]["peers"] == 1 && status["tracker"]["swarms"] == 1 {
+        // Two swarms: the one registered above and the one the seeder registered for segment 1.
+        if status["tracker"]["peers"] == 1 && status["tracker"]["swarms"] == 2 {
             assert_eq!(status["tracker"]["announces"], 1);
             break;
         }

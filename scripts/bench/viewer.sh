@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/lib.sh
-. scripts/lib-netns.sh
+. scripts/lib/netns.sh
 apt_need chromium ffmpeg iproute2
 build_viewer
 npm_ci tests/viewer

@@ -22,3 +22,8 @@ netns_up "$NS"
 echo "== seeder interop (Node webtorrent) in netns $NS"
 ip netns exec "$NS" env SEEDER_BIN="$BIN" SEEDER_HOST="$NETNS_IP" \
   node --test --test-force-exit --test-concurrency=1 tests/interop/seeder.test.mjs
+
+echo "== the real service: demo stream, its tracker and seeder (Node webtorrent) in netns $NS"
+cargo build -q -p venuebox --bin venuebox
+ip netns exec "$NS" env BOX_BIN="$PWD/target/debug/venuebox" SEEDER_HOST="$NETNS_IP" \
+  node --test --test-force-exit --test-concurrency=1 tests/interop/box-live.test.mjs

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Viewer in real browsers: unit tests of its pure parts (node --test), then Debian Chromium via
-# playwright-core inside a network namespace against the box (`venuebox --hls-dir` fed by
-# ffmpeg) and stand-ins for the tracker, seeder and signaling (tests/viewer/standin/).
+# playwright-core inside a network namespace against the real box (`venuebox --hls-dir` fed by
+# ffmpeg: its /signal, /announce tracker and WebRTC seeder), with a refusing tracker and an R2
+# stand-in beside it (tests/viewer/standin/).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/lib.sh
-. scripts/lib-netns.sh
+. scripts/lib/netns.sh
 apt_need chromium ffmpeg iproute2
 build_viewer
 (cd viewer && npm test --silent)

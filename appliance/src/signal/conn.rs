@@ -35,7 +35,9 @@ pub const MAX_VIOLATIONS: u32 = 20;
 pub fn upgrade(mut req: Request<Incoming>, state: Arc<AppState>) -> Response<Body> {
     let config = WebSocketConfig::default()
         .max_message_size(Some(MAX_FRAME_BYTES))
-        .max_frame_size(Some(MAX_FRAME_BYTES));
+        .max_frame_size(Some(MAX_FRAME_BYTES))
+        .read_buffer_size(crate::tracker::READ_BUFFER_BYTES)
+        .write_buffer_size(0);
     let tracker_url = tracker_url(req.headers());
     let accepted = match ws::accept(&mut req, config) {
         Ok(a) => a,

@@ -17,11 +17,18 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest the closing handshake may take.
 const LINGER: Duration = Duration::from_secs(2);
 
-/// WebSocket limits for tracker sockets: frames and messages up to `max_frame` bytes.
+/// Read buffer per tracker socket; tungstenite's 128 KiB default would cost 128 MB at 1000
+/// viewers, while an announce with offers is a few KiB (larger frames are assembled anyway).
+pub const READ_BUFFER_BYTES: usize = 4 * 1024;
+
+/// WebSocket limits for tracker sockets: frames and messages up to `max_frame` bytes, small
+/// buffers (many idle viewers), each message written at once.
 pub fn ws_config(max_frame: usize) -> WebSocketConfig {
     WebSocketConfig::default()
         .max_message_size(Some(max_frame))
         .max_frame_size(Some(max_frame))
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(0)
 }
 
 /// Why a socket ended.

@@ -16,7 +16,7 @@ mod stats;
 mod task;
 mod window_link;
 
-pub use conn::{serve_socket, ws_config};
+pub use conn::{serve_socket, ws_config, READ_BUFFER_BYTES};
 pub use handle::{Command, TrackerHandle, TrackerIoConfig};
 pub use seeder_link::BoxSeederLink;
 pub use stats::TrackerStats;

@@ -1,17 +1,16 @@
 // Starts what the browser tests need inside the test's network namespace: ffmpeg writing an
-// HLS folder, the box (`venuebox --hls-dir`) serving it and the viewer, and the stand-ins for
-// the seeder + signaling and a refusing tracker; the tracker is the box's own /announce.
-// Every child is stopped by its own pid at the end.
+// HLS folder and the real box (`venuebox --hls-dir`: viewer, /signal, /announce tracker, WebRTC
+// seeder); beside it a refusing tracker (npm bittorrent-tracker with a filter) and an R2
+// stand-in (a plain HTTP copy of the box's files). Every child is stopped by its pid at the end.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, mkdirSync, readdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const HOST = '198.18.0.1';
 export const BOX = `http://${HOST}:8080`;
-export const SIGNAL = `ws://${HOST}:8001/signal`;
-export const SIGNAL_HTTP = `http://${HOST}:8001`;
-/** The box's own tracker (on main); the refusing one is the npm stand-in with a filter. */
+export const SIGNAL = `ws://${HOST}:8080/signal`;
+/** The box's own tracker; the refusing one is the npm stand-in with a filter. */
 export const TRACKER = `ws://${HOST}:8080/announce`;
 export const REFUSING_TRACKER = `ws://${HOST}:8002`;
 /** The R2 stand-in's copy of the viewer (and the stream next to it). */
@@ -75,24 +74,41 @@ export async function boxStatus() {
   return (await fetch(`${BOX}/api/status`)).json();
 }
 
+/** The box's configuration: everything on the namespace's address, no mDNS. */
+function boxConfig(work) {
+  return `[http]
+listen = "${HOST}:8080"
+[discovery]
+mdns = false
+[admin]
+password = "viewer-test-password"
+state_dir = "${work}"
+[signal]
+stats_interval_secs = 2
+[seeder]
+udp_listen = "${HOST}:0"
+public_host = "${HOST}"
+candidate_ips = ["${HOST}"]
+`;
+}
+
 /** Starts everything; resolves to a handle with `restartStream()` and `close()`. */
 export async function startInfra(media = {}) {
   const work = mkdtempSync(join(tmpdir(), 'vb-viewer-'));
   const hls = join(work, 'hls');
   mkdirSync(hls);
   let ffmpeg = startFfmpeg(hls, media);
-  const box = start('box', join(repo, 'target/debug/venuebox'), ['--hls-dir', hls, '--listen', `${HOST}:8080`], {
+  const config = join(work, 'venuebox.toml');
+  writeFileSync(config, boxConfig(work));
+  const startBox = () => start('box', join(repo, 'target/debug/venuebox'), ['--config', config, '--hls-dir', hls], {
     cwd: repo,
     env: { ...process.env, RUST_LOG: 'warn', VENUEBOX_HTTP_VIEWER_DIR: join(repo, 'viewer/dist') },
   });
+  let box = startBox();
   start('tracker-refusing', 'node', [join(here, 'standin/tracker.mjs'), HOST, '8002', '--refuse']);
   start('r2', 'node', [join(here, 'standin/r2.mjs'), BOX, join(repo, 'viewer/dist'), HOST, '8003']);
-  const startSignal = () => start('signal', 'node', [join(here, 'standin/signal-seeder.mjs'), BOX, TRACKER, HOST, '8001']);
-  let signal = startSignal();
-  await waitFor('3 segments in the box window', async () => (await boxStatus()).window.segments >= 3, 40000);
-  await waitFor('signaling stand-in', async () => (await fetch(`${SIGNAL_HTTP}/reports`)).ok);
+  await waitFor('3 segments seeded by the box', async () => (await boxStatus()).seeder.segments.length >= 3, 40000);
   return {
-    box,
     /** Stops ffmpeg and starts a new one (new numbering: a stream restart for the box). */
     async restartStream(gapMs = 3000) {
       await stop(ffmpeg);
@@ -100,15 +116,17 @@ export async function startInfra(media = {}) {
       for (const f of readdirSync(hls)) rmSync(join(hls, f), { force: true });
       ffmpeg = startFfmpeg(hls, media);
     },
-    /** Stops the signaling stand-in and starts it again after `gapMs` (viewers must reconnect). */
-    async restartSignal(gapMs = 2000) {
-      await stop(signal);
+    /** Stops the box (SIGKILL: no goodbye to viewers) and starts it again after `gapMs`. */
+    async restartBox(gapMs = 2000) {
+      box.kill('SIGKILL');
+      await new Promise((r) => box.once('exit', r));
       await new Promise((r) => setTimeout(r, gapMs));
-      signal = startSignal();
-      await waitFor('signaling stand-in', async () => (await fetch(`${SIGNAL_HTTP}/reports`)).ok);
+      box = startBox();
+      await waitFor('the restarted box', async () => (await boxStatus()).window.segments >= 1, 30000);
     },
-    async reports() {
-      return (await fetch(`${SIGNAL_HTTP}/reports`)).json();
+    /** The box's aggregate of viewer stats and its signaling counters. */
+    async signalStatus() {
+      return (await boxStatus()).signal;
     },
     async close() {
       await Promise.all([...children].map(stop));

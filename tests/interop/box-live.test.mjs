@@ -1,0 +1,95 @@
+// End to end: the real `venuebox` service (demo stream, its own /announce tracker, its WebRTC
+// seeder, /signal) and stock webtorrent 3.0.21 in Node. A live segment is downloaded given only
+// the magnet from /api/status (ut_metadata from the box), and given the .torrent announced over
+// /signal; the bytes equal what /hls serves. Run inside the namespace made by
+// scripts/test.d/40-seeder-interop.sh (BOX_BIN, SEEDER_HOST).
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import WebSocket from 'ws'
+import { HOST, newClient, download } from './seeder-box.mjs'
+
+const PORT = 18080
+const BASE = `http://${HOST}:${PORT}`
+let box
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+const status = async () => (await fetch(`${BASE}/api/status`)).json()
+const httpBytes = async (url) => Buffer.from(await (await fetch(`${BASE}${url}`)).arrayBuffer())
+
+/** Waits until the seeder lists at least `n` media segments; returns the newest. */
+async function newestSeeded (n = 2, timeoutMs = 60000) {
+  const end = Date.now() + timeoutMs
+  while (Date.now() < end) {
+    const s = await status().catch(() => null)
+    const segs = (s?.seeder?.segments ?? []).filter((x) => !x.init).sort((a, b) => a.seq - b.seq)
+    if (segs.length >= n) return segs[segs.length - 1]
+    await sleep(250)
+  }
+  throw new Error('the box never seeded a segment')
+}
+
+before(async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vb-box-'))
+  const config = join(dir, 'venuebox.toml')
+  writeFileSync(config, `
+[http]
+listen = "${HOST}:${PORT}"
+[discovery]
+mdns = false
+[admin]
+password = "interop-test-password"
+state_dir = "${dir}"
+[window]
+max_segments = 20
+max_duration_secs = 40.0
+[seeder]
+udp_listen = "${HOST}:0"
+public_host = "${HOST}"
+candidate_ips = ["${HOST}"]
+`)
+  box = spawn(process.env.BOX_BIN, ['--config', config, '--demo'], { stdio: ['ignore', 'ignore', 'inherit'] })
+  await newestSeeded()
+})
+
+after(() => box?.kill('SIGTERM'))
+
+test('magnet only from /api/status: metadata and pieces from the box, bytes match /hls', async () => {
+  const seg = await newestSeeded()
+  assert.ok(seg.magnet.includes(`tr=${encodeURIComponent(`ws://${HOST}:${PORT}/announce`)}`), seg.magnet)
+  const client = newClient()
+  const { bytes, torrent } = await download(client, seg.magnet, undefined, 30000)
+  await new Promise((resolve) => client.destroy(resolve))
+  assert.equal(torrent.infoHash, seg.info_hash)
+  assert.ok(bytes.equals(await httpBytes(`/hls/${seg.name}`)), 'downloaded bytes differ from /hls')
+  const after = (await status()).seeder.segments.find((s) => s.info_hash === seg.info_hash)
+  assert.ok(after.uploaded >= seg.length, `box uploaded ${after.uploaded} of ${seg.length}`)
+  assert.ok((await status()).tracker.swarms >= 1, 'the tracker knows the box swarms')
+})
+
+test('torrent from /signal: the announced .torrent downloads through the box tracker', async () => {
+  const ws = new WebSocket(`ws://${HOST}:${PORT}/signal`)
+  const seg = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no segment announcement within 20 s')), 20000)
+    let trackerUrl
+    ws.on('message', (data) => {
+      const msg = JSON.parse(data)
+      if (msg.type === 'hello') trackerUrl = msg.tracker_url
+      if (msg.type === 'segment' && msg.torrent) {
+        clearTimeout(timer)
+        resolve({ ...msg, trackerUrl })
+      }
+    })
+    ws.on('error', reject)
+  })
+  ws.close()
+  assert.equal(seg.trackerUrl, `ws://${HOST}:${PORT}/announce`)
+  const client = newClient()
+  const { bytes, torrent } = await download(client, Buffer.from(seg.torrent, 'base64'), [seg.trackerUrl], 30000)
+  await new Promise((resolve) => client.destroy(resolve))
+  assert.equal(torrent.infoHash, seg.info_hash)
+  assert.ok(bytes.equals(await httpBytes(seg.url)), 'downloaded bytes differ from /hls')
+})
