@@ -72,6 +72,7 @@ async fn main() -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let before = report::Sample::take(&stats, args.pid);
+    stats.latencies.lock().expect("not poisoned").clear(); // latencies of the measured period only
     tokio::time::sleep(Duration::from_secs(args.secs)).await;
     let after = report::Sample::take(&stats, args.pid);
     report::print(&args, &stats, &before, &after);
