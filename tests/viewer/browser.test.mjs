@@ -43,12 +43,22 @@ test('one viewer plays: currentTime advances >= 10 s, no fatal hls.js error', as
   const s = await v.stats();
   console.log(`solo viewer: startup ${s.startupS} s, latency ${s.latencyS} s, P2P share ${s.p2pShare}, mode ${s.mode}`);
   assert.deepEqual(await v.errors(), []);
+  assert.ok(s.seederBytes > 0, 'a lone viewer (mDNS candidate hiding on) gets pieces from the box seeder');
   await v.page.keyboard.press('s');
   const overlay = await v.page.locator('#stats').innerText();
   assert.match(overlay, /P2P share\s+\d+ %/);
   assert.match(overlay, /behind live/);
   await v.page.locator('#state').click();
   assert.equal(await v.page.locator('#stats').isHidden(), true, 'a tap hides the overlay');
+  await closeAll();
+});
+
+test('with mDNS candidate hiding off, a lone viewer also gets pieces from the box seeder', async () => {
+  const v = await viewer({ name: 'no-mdns-hiding', mdnsHiding: false });
+  await waitFor('seeder bytes', async () => (await v.stats()).seederBytes > 0, 30000).catch((e) => {
+    throw new Error(`${e.message}\n${dump(v)}`);
+  });
+  assert.deepEqual(await v.errors(), []);
   await closeAll();
 });
 

@@ -38,13 +38,17 @@ const PROBE = `
   };
 `;
 
-/** Opens the viewer at `url`; `noWebRTC` deletes RTCPeerConnection before the app loads. */
-export async function openViewer(url, { noWebRTC = false, name = 'viewer' } = {}) {
+/**
+ * Opens the viewer at `url`; `noWebRTC` deletes RTCPeerConnection before the app loads;
+ * `mdnsHiding: false` makes Chromium show its real host addresses in ICE candidates instead of
+ * `.local` names (on by default, as in every browser).
+ */
+export async function openViewer(url, { noWebRTC = false, name = 'viewer', mdnsHiding = true } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'vb-chromium-'));
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: '/usr/bin/chromium',
     headless: false,
-    args: FLAGS,
+    args: mdnsHiding ? FLAGS : [...FLAGS, '--disable-features=WebRtcHideLocalIpsWithMdns'],
     viewport: { width: 480, height: 320 },
   });
   const page = context.pages()[0] || (await context.newPage());
