@@ -1,6 +1,7 @@
 //! `/signal` end to end with a real WebSocket client: hello and announcements in order for an
 //! ffmpeg-made stream, end of stream and discontinuities, stats aggregation into `/api/status`
-//! and `/metrics`, bounded clients, and bad input that gets errors or a closed socket.
+//! and `/metrics`, bounded clients, a viewer that never reads (dropped; others unaffected), and bad
+//! input that gets errors or a closed socket.
 
 mod common;
 
@@ -294,5 +295,63 @@ async fn plain_http_on_signal_is_refused() {
     let hls = tempfile::tempdir().unwrap();
     let svc = start(hls_dir_config(hls.path())).await;
     assert_eq!(get(svc.addr, "/signal").await.status, 426);
+    svc.stop().await;
+}
+
+fn tiny_segment(i: u32) -> venuebox::window::IncomingSegment {
+    venuebox::window::IncomingSegment {
+        source_uri: format!("s{i}.ts"),
+        kind: venuebox::window::SegmentKind::Ts,
+        duration: 2.0,
+        data: bytes::Bytes::from(i.to_be_bytes().repeat(64)),
+        discontinuity: false,
+        program_date_time: None,
+        init: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_viewer_that_never_reads_is_dropped_and_others_get_everything() {
+    const SEGMENTS: usize = 20_000;
+    let hls = tempfile::tempdir().unwrap();
+    let svc = start(hls_dir_config(hls.path())).await; // 64 messages queued per viewer
+                                                       // Connected, then never read again: the kernel's socket buffers fill, then its queue.
+    let mut slow = connect(svc.addr).await;
+    assert!(matches!(next(&mut slow).await, Some(ServerMessage::Hello(_))));
+    let mut fast = connect(svc.addr).await;
+    assert!(matches!(next(&mut fast).await, Some(ServerMessage::Hello(_))));
+    let received = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let got = received.clone();
+    let reader = tokio::spawn(async move {
+        let mut seqs = Vec::new();
+        while let Some(msg) = next(&mut fast).await {
+            if let ServerMessage::Segment(s) = msg {
+                seqs.push(s.seq);
+                got.store(seqs.len(), std::sync::atomic::Ordering::Relaxed);
+                if seqs.len() == SEGMENTS {
+                    break;
+                }
+            }
+        }
+        seqs
+    });
+    for i in 0..SEGMENTS {
+        // The reading viewer is never more than 8 segments (16 messages: added and removed)
+        // behind, well inside its 64-message queue, however loaded the machine is.
+        while i - received.load(std::sync::atomic::Ordering::Relaxed).min(i) > 8 {
+            tokio::time::sleep(Duration::from_micros(200)).await;
+        }
+        svc.state.window.push(tiny_segment(i as u32));
+    }
+    let seqs = reader.await.unwrap();
+    assert_eq!(seqs.len(), SEGMENTS, "the reading viewer got every announcement");
+    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "in order, none missing");
+    let addr = svc.addr;
+    wait_for(Duration::from_secs(20), "the slow viewer dropped", || async move {
+        let v: serde_json::Value = serde_json::from_slice(&get(addr, "/api/status").await.body).unwrap();
+        (v["signal"]["dropped_slow_total"].as_u64() == Some(1)).then_some(())
+    })
+    .await;
+    drop(slow);
     svc.stop().await;
 }
