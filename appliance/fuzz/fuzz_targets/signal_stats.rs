@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
         now += u64::from(op[0]);
         match op[0] % 4 {
             0 => ids.extend(agg.join(now)),
-            1 if !ids.is_empty() => agg.leave(ids.remove(usize::from(op[1]) % ids.len())),
+            1 if op.len() >= 2 && !ids.is_empty() => agg.leave(ids.remove(usize::from(op[1]) % ids.len())),
             _ if op.len() == 6 && !ids.is_empty() => {
                 let stats = ViewerStats {
                     bytes_p2p: u64::from(u16::from_le_bytes([op[2], op[3]])) << 20,
