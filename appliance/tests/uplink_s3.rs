@@ -191,7 +191,11 @@ async fn wrong_credentials_show_in_the_uplink_status() {
         status.stats().last_error
     })
     .await;
-    assert!(err.contains("access denied (InvalidAccessKeyId)"), "{err}");
+    // R2 says InvalidAccessKeyId for an unknown key; s3s says NotSignedUp.
+    assert!(
+        err.contains("access denied (InvalidAccessKeyId)") || err.contains("access denied (NotSignedUp)"),
+        "{err}"
+    );
     assert_eq!(status.stats().bytes_uploaded, 0);
     assert!(srv.dir().list("live/hls").is_empty());
     stop.cancel();
@@ -221,8 +225,14 @@ async fn server_down_for_30_s_loses_nothing_and_catches_up() {
     let first_msn = o.media_sequence;
     srv.kill();
     let during = stream(&mut feed, every, Duration::from_secs(30)).await;
-    let lag = up.status.lag_secs(std::time::Instant::now());
-    assert!(lag > 3.0 && up.status.stats().failures > 0, "lag {lag}");
+    // Lag is bounded while segments keep coming (older ones are skipped after max_lag_secs);
+    // once the newest has waited past 3 s the outage shows in the status.
+    let status = up.status.clone();
+    common::wait_for(Duration::from_secs(10), "the outage in the lag", || {
+        let status = status.clone();
+        async move { (status.lag_secs(std::time::Instant::now()) > 3.0 && status.stats().failures > 0).then_some(()) }
+    })
+    .await;
     srv.restart().await;
     let last = feed.push();
     let caught_up = tokio::time::Instant::now();
