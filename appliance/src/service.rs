@@ -5,10 +5,10 @@
 //! [`Service::run`] with a channel of [`Control`] messages (the binary feeds it from signals).
 //! `run` returns `Ok` after a requested shutdown and `Err` naming the task that stopped.
 
-use crate::config::{Config, ConfigError, IngestMode};
-use crate::ingest::{demo, ffmpeg, IngestStatus};
 use crate::admin::{self, auth::AdminAuth, Admin};
+use crate::config::{Config, ConfigError, IngestMode};
 use crate::discovery::{self, Discovery};
+use crate::ingest::{demo, ffmpeg, IngestStatus};
 use crate::signal::{self, SignalHub};
 use crate::state::{AppState, Front};
 use crate::watcher::{self, WatchConfig, WatchStats};

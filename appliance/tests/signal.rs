@@ -14,14 +14,18 @@ use venuebox_proto::signal::{ClientMessage, ErrorCode, ServerMessage, ViewerStat
 type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn connect(addr: std::net::SocketAddr) -> Ws {
-    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/signal")).await.unwrap();
+    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/signal"))
+        .await
+        .unwrap();
     ws
 }
 
 /// The next server message (pings skipped); `None` when the socket closed.
 async fn next(ws: &mut Ws) -> Option<ServerMessage> {
     loop {
-        let msg = tokio::time::timeout(Duration::from_secs(20), ws.next()).await.expect("a message within 20 s");
+        let msg = tokio::time::timeout(Duration::from_secs(20), ws.next())
+            .await
+            .expect("a message within 20 s");
         match msg {
             Some(Ok(Message::Text(t))) => return Some(ServerMessage::decode(t.as_bytes()).expect("valid message")),
             Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return None,
@@ -50,7 +54,13 @@ fn demo_config() -> Config {
     c.ingest.mode = IngestMode::Demo;
     c.ingest.ffmpeg = ffmpeg().into();
     c.ingest.poll_ms = 100;
-    (c.demo.width, c.demo.height, c.demo.fps, c.demo.video_kbps, c.demo.segment_secs) = (160, 90, 10, 100, 1);
+    (
+        c.demo.width,
+        c.demo.height,
+        c.demo.fps,
+        c.demo.video_kbps,
+        c.demo.segment_secs,
+    ) = (160, 90, 10, 100, 1);
     c.window.max_segments = 3;
     c.signal.r2_base_url = "https://media.example.org/venue/".into();
     c.admin.password = "test-password".into();
@@ -61,10 +71,15 @@ fn demo_config() -> Config {
 async fn hello_then_segments_in_order_for_an_ffmpeg_stream() {
     let svc = start(demo_config()).await;
     let mut ws = connect(svc.addr).await;
-    let Some(ServerMessage::Hello(hello)) = next(&mut ws).await else { panic!("hello first") };
+    let Some(ServerMessage::Hello(hello)) = next(&mut ws).await else {
+        panic!("hello first")
+    };
     assert_eq!(hello.tracker_url, format!("ws://{}/announce", svc.addr));
     assert_eq!(hello.stream.playlist_url, "/hls/live.m3u8");
-    assert_eq!(hello.stream.r2_playlist_url.as_deref(), Some("https://media.example.org/venue/live.m3u8"));
+    assert_eq!(
+        hello.stream.r2_playlist_url.as_deref(),
+        Some("https://media.example.org/venue/live.m3u8")
+    );
     let mut last = hello.segments.last().map(|s| s.seq);
     let mut announced = Vec::new();
     let mut removed = Vec::new();
@@ -76,8 +91,14 @@ async fn hello_then_segments_in_order_for_an_ffmpeg_stream() {
                 }
                 last = Some(s.seq);
                 assert_eq!(s.url, format!("/hls/{}", s.name.as_str()));
-                assert_eq!(s.r2_url, Some(format!("https://media.example.org/venue/{}", s.name.as_str())));
-                assert!(s.info_hash.is_none() && s.torrent.is_none(), "no torrent until the seeder lands");
+                assert_eq!(
+                    s.r2_url,
+                    Some(format!("https://media.example.org/venue/{}", s.name.as_str()))
+                );
+                assert!(
+                    s.info_hash.is_none() && s.torrent.is_none(),
+                    "no torrent until the seeder lands"
+                );
                 let body = get(svc.addr, &s.url).await;
                 assert_eq!(body.status, 200, "announced segments are served");
                 assert_eq!(body.body.len() as u64, s.bytes);
@@ -93,7 +114,9 @@ async fn hello_then_segments_in_order_for_an_ffmpeg_stream() {
     assert!(removed.windows(2).all(|w| w[0] < w[1]), "removals in order");
     // A second viewer's hello lists exactly the window.
     let mut late = connect(svc.addr).await;
-    let Some(ServerMessage::Hello(h2)) = next(&mut late).await else { panic!("hello") };
+    let Some(ServerMessage::Hello(h2)) = next(&mut late).await else {
+        panic!("hello")
+    };
     assert!(!h2.segments.is_empty() && h2.segments.len() <= 3);
     assert_eq!(h2.stream.container, Some(venuebox_proto::signal::Container::Ts));
     svc.stop().await;
@@ -109,7 +132,11 @@ async fn end_of_stream_and_discontinuity_are_announced() {
     let svc = start(hls_dir_config(hls.path())).await;
     let mut ws = connect(svc.addr).await;
     assert!(matches!(next(&mut ws).await, Some(ServerMessage::Hello(_))));
-    write_atomic(hls.path(), "stream.m3u8", playlist(0, &["a.ts", "b.ts"], true).as_bytes());
+    write_atomic(
+        hls.path(),
+        "stream.m3u8",
+        playlist(0, &["a.ts", "b.ts"], true).as_bytes(),
+    );
     let mut seen = Vec::new();
     while !seen.iter().any(|m| matches!(m, ServerMessage::End(_))) {
         seen.push(next(&mut ws).await.expect("open"));
@@ -117,8 +144,12 @@ async fn end_of_stream_and_discontinuity_are_announced() {
     // The producer restarts with new numbering: a discontinuity, then the segment.
     write_atomic(hls.path(), "stream.m3u8", playlist(0, &["c.ts"], false).as_bytes());
     let msg = next(&mut ws).await.expect("open");
-    let ServerMessage::Discontinuity(d) = msg else { panic!("discontinuity first, got {msg:?}") };
-    let Some(ServerMessage::Segment(s)) = next(&mut ws).await else { panic!("then the segment") };
+    let ServerMessage::Discontinuity(d) = msg else {
+        panic!("discontinuity first, got {msg:?}")
+    };
+    let Some(ServerMessage::Segment(s)) = next(&mut ws).await else {
+        panic!("then the segment")
+    };
     assert_eq!(s.seq, d.seq);
     assert!(s.discontinuity);
     svc.stop().await;
@@ -140,7 +171,10 @@ async fn stats_are_aggregated_into_status_and_metrics() {
     })
     .await;
     let v = &doc["signal"]["viewers"];
-    assert_eq!((v["viewers"].as_u64(), v["bytes_p2p"].as_u64(), v["bytes_http"].as_u64()), (Some(2), Some(800), Some(200)));
+    assert_eq!(
+        (v["viewers"].as_u64(), v["bytes_p2p"].as_u64(), v["bytes_http"].as_u64()),
+        (Some(2), Some(800), Some(200))
+    );
     assert_eq!(v["p2p_share"].as_f64(), Some(0.8));
     assert_eq!(v["peers_mean"].as_f64(), Some(3.0));
     let metrics = get(svc.addr, "/metrics").await.text();
@@ -153,7 +187,11 @@ async fn stats_are_aggregated_into_status_and_metrics() {
         (v["signal"]["viewers"]["viewers"] == 1).then_some(v)
     })
     .await;
-    assert_eq!(left["signal"]["viewers"]["bytes_p2p"].as_u64(), Some(800), "departed bytes stay counted");
+    assert_eq!(
+        left["signal"]["viewers"]["bytes_p2p"].as_u64(),
+        Some(800),
+        "departed bytes stay counted"
+    );
     svc.stop().await;
 }
 
@@ -174,8 +212,14 @@ async fn bad_input_gets_errors_or_a_closed_socket_and_others_are_unaffected() {
     next(&mut bad).await.unwrap();
     for (frame, code) in [
         (Message::text("garbage{"), ErrorCode::BadMessage),
-        (Message::text("{\"v\":1,\"type\":\"stats\",\"peers\":\"many\"}"), ErrorCode::BadMessage),
-        (Message::text("{\"v\":9,\"type\":\"stats\"}"), ErrorCode::UnsupportedVersion),
+        (
+            Message::text("{\"v\":1,\"type\":\"stats\",\"peers\":\"many\"}"),
+            ErrorCode::BadMessage,
+        ),
+        (
+            Message::text("{\"v\":9,\"type\":\"stats\"}"),
+            ErrorCode::UnsupportedVersion,
+        ),
         (Message::text("{\"v\":1,\"type\":\"hello\"}"), ErrorCode::BadMessage),
         (Message::text("x".repeat(5000)), ErrorCode::TooLarge),
         (Message::binary(vec![0u8; 10]), ErrorCode::BadMessage),

@@ -11,8 +11,8 @@ mod types;
 pub use self::stats::{ClientId, ReportError, StatsAggregator, StatsLimits, StatsSummary};
 pub use self::types::{InfoHashHex, SegmentName, TorrentFile};
 
-pub use self::types::{check_date_time, check_url};
 use self::types::check_range;
+pub use self::types::{check_date_time, check_url};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 /// The protocol version in every message.

@@ -142,7 +142,11 @@ mod tests {
     use super::*;
 
     fn basic(user: &str, pass: &str) -> Vec<u8> {
-        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"))).into_bytes()
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"))
+        )
+        .into_bytes()
     }
 
     #[test]
@@ -153,7 +157,9 @@ mod tests {
             state_dir: dir.path().join("state"),
         };
         let a = AdminAuth::load(&config, None);
-        let PasswordSource::File(path) = &a.source else { panic!("{:?}", a.source) };
+        let PasswordSource::File(path) = &a.source else {
+            panic!("{:?}", a.source)
+        };
         assert_eq!(std::fs::metadata(path).unwrap().permissions().mode() & 0o777, 0o600);
         assert_eq!(a.reveal().len(), GENERATED_LEN);
         let b = AdminAuth::load(&config, None);

@@ -35,7 +35,13 @@ fn ring() -> &'static Mutex<VecDeque<ErrorEntry>> {
 
 /// The kept entries, newest first.
 pub fn recent() -> Vec<ErrorEntry> {
-    ring().lock().unwrap_or_else(|p| p.into_inner()).iter().rev().cloned().collect()
+    ring()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .rev()
+        .cloned()
+        .collect()
 }
 
 fn push(entry: ErrorEntry) {
@@ -105,7 +111,11 @@ mod tests {
         let r = recent();
         assert!(r.len() <= MAX_ERRORS);
         assert_eq!(r[0].level, "ERROR");
-        assert!(r[0].text.contains("marker-error") && r[0].text.contains("code=7"), "{:?}", r[0]);
+        assert!(
+            r[0].text.contains("marker-error") && r[0].text.contains("code=7"),
+            "{:?}",
+            r[0]
+        );
         assert!(r.iter().all(|e| !e.text.contains("not kept")));
     }
 }

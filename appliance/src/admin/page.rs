@@ -36,7 +36,10 @@ fn unauthorized() -> Response<Body> {
 fn page() -> Response<Body> {
     let mut resp = Response::new(Full::new(Bytes::from_static(PAGE.as_bytes())));
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(

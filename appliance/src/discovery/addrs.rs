@@ -38,10 +38,7 @@ pub fn system_ipv4() -> Vec<IfAddr> {
     };
     list.into_iter()
         .filter_map(|i| match i.ip() {
-            std::net::IpAddr::V4(ip) => Some(IfAddr {
-                interface: i.name,
-                ip,
-            }),
+            std::net::IpAddr::V4(ip) => Some(IfAddr { interface: i.name, ip }),
             std::net::IpAddr::V6(_) => None,
         })
         .collect()
@@ -74,7 +71,11 @@ mod tests {
 
     #[test]
     fn choice_is_stable_whatever_the_order() {
-        let mut xs = vec![a("eth1", [10, 0, 0, 2]), a("eth0", [10, 0, 0, 9]), a("eth0", [10, 0, 0, 3])];
+        let mut xs = vec![
+            a("eth1", [10, 0, 0, 2]),
+            a("eth0", [10, 0, 0, 9]),
+            a("eth0", [10, 0, 0, 3]),
+        ];
         let first = best_lan_ipv4(&xs);
         xs.reverse();
         assert_eq!(best_lan_ipv4(&xs), first);

@@ -21,14 +21,12 @@ use tokio::sync::{broadcast, mpsc};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
-use venuebox_proto::signal::{
-    ClientId, ClientMessage, ErrorCode, ErrorInfo, ServerMessage, SignalError, StreamState, MAX_CLIENT_MESSAGE_BYTES,
-};
+use venuebox_proto::signal::{ClientId, ClientMessage, ErrorCode, ErrorInfo, ServerMessage, SignalError, StreamState};
 
 /// A message not taken by the viewer's socket within this time drops the viewer.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Frames above this size close the socket outright (tungstenite limit); between
-/// [`MAX_CLIENT_MESSAGE_BYTES`] and this, the viewer gets a `too_large` error.
+/// [`venuebox_proto::signal::MAX_CLIENT_MESSAGE_BYTES`] and this, the viewer gets a `too_large` error.
 pub const MAX_FRAME_BYTES: usize = 64 << 10;
 /// Rejected messages after which the socket is closed (policy violation).
 pub const MAX_VIOLATIONS: u32 = 20;
@@ -76,7 +74,10 @@ pub async fn serve(socket: WebSocket, hub: Arc<SignalHub>, tracker_url: String, 
     let mut writer = tokio::spawn(write_loop(sink, out_rx));
     let Some(client) = hub.join() else {
         SignalCounters::bump(&hub.counters.refused_full);
-        let _ = out_tx.try_send(error_message(ErrorCode::ServerFull, "too many viewers; try again later"));
+        let _ = out_tx.try_send(error_message(
+            ErrorCode::ServerFull,
+            "too many viewers; try again later",
+        ));
         let _ = out_tx.try_send(close(CloseCode::Again, "server full"));
         drop(out_tx);
         let _ = tokio::time::timeout(WRITE_TIMEOUT, writer).await;
@@ -93,12 +94,14 @@ pub async fn serve(socket: WebSocket, hub: Arc<SignalHub>, tracker_url: String, 
         violations: 0,
     };
     match hello.encode() {
-        Ok(text) => conn.send(Message::Text(Utf8Bytes::from(text))),
+        Ok(text) => {
+            conn.send(Message::Text(Utf8Bytes::from(text)));
+        }
         Err(e) => {
             tracing::error!(error = %e, "hello failed validation");
             conn.send(close(CloseCode::Error, "internal error"));
         }
-    };
+    }
     tokio::select! {
         _ = conn.run(stream, frames) => {}
         _ = &mut writer => {}
@@ -174,7 +177,10 @@ impl Conn {
     fn on_message(&mut self, msg: Message) -> bool {
         let result = match &msg {
             Message::Text(t) => self.on_text(t.as_bytes()),
-            Message::Binary(_) => Err((ErrorCode::BadMessage, "binary frames are not part of the protocol".into())),
+            Message::Binary(_) => Err((
+                ErrorCode::BadMessage,
+                "binary frames are not part of the protocol".into(),
+            )),
             Message::Close(_) => return false,
             Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => Ok(()),
         };

@@ -185,7 +185,7 @@ fn container(kind: SegmentKind) -> Container {
 
 /// The hub task: applies window events until `shutdown`.
 pub async fn run(
-    announcer: Arc<Announcer>,
+    hub: Arc<super::SignalHub>,
     window: Arc<SharedWindow>,
     mut events: broadcast::Receiver<WindowEvent>,
     shutdown: tokio_util::sync::CancellationToken,
@@ -196,10 +196,10 @@ pub async fn run(
             e = events.recv() => e,
         };
         match event {
-            Ok(e) => announcer.apply(&e),
+            Ok(e) => hub.announcer.apply(&e),
             Err(broadcast::error::RecvError::Lagged(n)) => {
                 tracing::error!(missed = n, "signaling fell behind the window; resyncing viewers");
-                announcer.resync(&window);
+                hub.announcer.resync(&window);
             }
             Err(broadcast::error::RecvError::Closed) => return Ok(()),
         }

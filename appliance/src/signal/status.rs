@@ -34,15 +34,60 @@ impl StatusSource for SignalHub {
             );
         };
         put("viewers", "gauge", "Connected signaling clients.", s.viewers as f64);
-        put("viewers_reporting", "gauge", "Viewers with a fresh stats report.", s.reporting as f64);
-        put("p2p_share", "gauge", "Share of viewer bytes that came from peers (0-1).", s.p2p_share.unwrap_or(0.0));
-        put("latency_mean_seconds", "gauge", "Mean viewer latency behind the live edge.", s.latency_mean_secs.unwrap_or(0.0));
-        put("buffer_mean_seconds", "gauge", "Mean viewer buffer.", s.buffer_mean_secs.unwrap_or(0.0));
-        put("peers_mean", "gauge", "Mean peers per viewer.", s.peers_mean.unwrap_or(0.0));
-        put("stalls_total", "counter", "Playback stalls viewers reported.", s.stalls as f64);
-        put("rejected_messages_total", "counter", "Viewer messages rejected.", c.rejected_messages.load(Ordering::Relaxed) as f64);
-        put("dropped_slow_total", "counter", "Viewers dropped for not keeping up.", c.dropped_slow.load(Ordering::Relaxed) as f64);
-        put("refused_full_total", "counter", "Viewers refused at max_clients.", c.refused_full.load(Ordering::Relaxed) as f64);
+        put(
+            "viewers_reporting",
+            "gauge",
+            "Viewers with a fresh stats report.",
+            s.reporting as f64,
+        );
+        put(
+            "p2p_share",
+            "gauge",
+            "Share of viewer bytes that came from peers (0-1).",
+            s.p2p_share.unwrap_or(0.0),
+        );
+        put(
+            "latency_mean_seconds",
+            "gauge",
+            "Mean viewer latency behind the live edge.",
+            s.latency_mean_secs.unwrap_or(0.0),
+        );
+        put(
+            "buffer_mean_seconds",
+            "gauge",
+            "Mean viewer buffer.",
+            s.buffer_mean_secs.unwrap_or(0.0),
+        );
+        put(
+            "peers_mean",
+            "gauge",
+            "Mean peers per viewer.",
+            s.peers_mean.unwrap_or(0.0),
+        );
+        put(
+            "stalls_total",
+            "counter",
+            "Playback stalls viewers reported.",
+            s.stalls as f64,
+        );
+        put(
+            "rejected_messages_total",
+            "counter",
+            "Viewer messages rejected.",
+            c.rejected_messages.load(Ordering::Relaxed) as f64,
+        );
+        put(
+            "dropped_slow_total",
+            "counter",
+            "Viewers dropped for not keeping up.",
+            c.dropped_slow.load(Ordering::Relaxed) as f64,
+        );
+        put(
+            "refused_full_total",
+            "counter",
+            "Viewers refused at max_clients.",
+            c.refused_full.load(Ordering::Relaxed) as f64,
+        );
         let _ = writeln!(
             out,
             "# HELP venuebox_signal_viewer_bytes_total Bytes viewers received, by source.\n\

@@ -8,7 +8,10 @@ const EXAMPLES: [(&str, &str); 8] = [
     ("hello", include_str!("../../testdata/signal/hello.json")),
     ("segment", include_str!("../../testdata/signal/segment.json")),
     ("segment-fmp4", include_str!("../../testdata/signal/segment-fmp4.json")),
-    ("discontinuity", include_str!("../../testdata/signal/discontinuity.json")),
+    (
+        "discontinuity",
+        include_str!("../../testdata/signal/discontinuity.json"),
+    ),
     ("removed", include_str!("../../testdata/signal/removed.json")),
     ("end", include_str!("../../testdata/signal/end.json")),
     ("error", include_str!("../../testdata/signal/error.json")),
@@ -16,7 +19,8 @@ const EXAMPLES: [(&str, &str); 8] = [
 ];
 
 fn same_json(a: &str, b: &str) {
-    let (a, b): (serde_json::Value, serde_json::Value) = (serde_json::from_str(a).unwrap(), serde_json::from_str(b).unwrap());
+    let (a, b): (serde_json::Value, serde_json::Value) =
+        (serde_json::from_str(a).unwrap(), serde_json::from_str(b).unwrap());
     assert_eq!(a, b);
 }
 
@@ -39,7 +43,10 @@ fn segment_example_carries_the_torrent_bytes() {
         panic!("not a segment");
     };
     assert!(s.torrent.unwrap().as_bytes().starts_with(b"d8:announce"));
-    assert_eq!(s.info_hash.unwrap().as_str(), "0123456789abcdef0123456789abcdef01234567");
+    assert_eq!(
+        s.info_hash.unwrap().as_str(),
+        "0123456789abcdef0123456789abcdef01234567"
+    );
     assert_eq!(s.url, "/hls/seg-3527381042.ts");
 }
 
@@ -61,12 +68,21 @@ fn client_garbage_and_wrong_shapes_are_typed_errors() {
         (stats_text(|v| v["peers"] = "4".into()), ErrorCode::BadMessage),
         (stats_text(|v| v["peers"] = (-1).into()), ErrorCode::BadMessage),
         (stats_text(|v| v["peers"] = 20_000.into()), ErrorCode::BadMessage),
-        (stats_text(|v| v["bytes_p2p"] = (1u64 << 60).into()), ErrorCode::BadMessage),
+        (
+            stats_text(|v| v["bytes_p2p"] = (1u64 << 60).into()),
+            ErrorCode::BadMessage,
+        ),
         (stats_text(|v| v["buffer_secs"] = (-0.5).into()), ErrorCode::BadMessage),
         (stats_text(|v| v["latency_secs"] = 1e9.into()), ErrorCode::BadMessage),
         (stats_text(|v| v["extra"] = 1.into()), ErrorCode::BadMessage),
-        (stats_text(|v| drop(v.as_object_mut().unwrap().remove("stalls"))), ErrorCode::BadMessage),
-        (format!("{{\"v\":1,\"type\":\"stats\",\"pad\":\"{}\"}}", "x".repeat(5000)), ErrorCode::TooLarge),
+        (
+            stats_text(|v| drop(v.as_object_mut().unwrap().remove("stalls"))),
+            ErrorCode::BadMessage,
+        ),
+        (
+            format!("{{\"v\":1,\"type\":\"stats\",\"pad\":\"{}\"}}", "x".repeat(5000)),
+            ErrorCode::TooLarge,
+        ),
     ];
     for (text, code) in bad {
         let err = ClientMessage::decode(text.as_bytes()).expect_err(&text[..text.len().min(80)]);
@@ -78,7 +94,11 @@ fn client_garbage_and_wrong_shapes_are_typed_errors() {
 fn deeply_nested_json_is_rejected_without_overflow() {
     let text = format!("{}{}", "[".repeat(3000), "]".repeat(3000));
     assert!(ClientMessage::decode(text.as_bytes()).is_err());
-    let text = format!("{{\"v\":1,\"type\":\"stats\",\"x\":{}{}}}", "[".repeat(1000), "]".repeat(1000));
+    let text = format!(
+        "{{\"v\":1,\"type\":\"stats\",\"x\":{}{}}}",
+        "[".repeat(1000),
+        "]".repeat(1000)
+    );
     assert!(ClientMessage::decode(text.as_bytes()).is_err());
 }
 
@@ -106,9 +126,15 @@ fn server_messages_are_validated_both_ways() {
     s.program_date_time = Some("yesterday".into());
     assert!(ServerMessage::Segment(s).encode().is_err());
     for bad in [
-        EXAMPLES[1].1.replace("0123456789abcdef0123456789abcdef01234567", "0123"),
-        EXAMPLES[1].1.replace("0123456789abcdef0123456789abcdef01234567", &"G".repeat(40)),
-        EXAMPLES[1].1.replace("seg-3527381042.ts\",\n  \"duration", "../etc/passwd\",\n  \"duration"),
+        EXAMPLES[1]
+            .1
+            .replace("0123456789abcdef0123456789abcdef01234567", "0123"),
+        EXAMPLES[1]
+            .1
+            .replace("0123456789abcdef0123456789abcdef01234567", &"G".repeat(40)),
+        EXAMPLES[1]
+            .1
+            .replace("seg-3527381042.ts\",\n  \"duration", "../etc/passwd\",\n  \"duration"),
         EXAMPLES[1].1.replace("\"torrent\": \"", "\"torrent\": \"!!"),
         EXAMPLES[0].1.replace("ws://venuebox", "http://venuebox"),
     ] {
@@ -172,7 +198,9 @@ fn arb_segment() -> impl Strategy<Value = SegmentInfo> {
                 discontinuity,
                 program_date_time: Some("2026-11-25T13:00:00.000Z".into()),
                 r2_url: Some("https://r2.example/x".into()),
-                info_hash: torrent.as_ref().map(|_| InfoHashHex::try_from("ab".repeat(20)).unwrap()),
+                info_hash: torrent
+                    .as_ref()
+                    .map(|_| InfoHashHex::try_from("ab".repeat(20)).unwrap()),
                 torrent,
                 init: None,
             }

@@ -107,10 +107,12 @@ impl<'de> Deserialize<'de> for TorrentFile {
 /// Checks a URL the box hands out: bounded, printable ASCII without spaces or quotes, and
 /// starting with one of `schemes` (e.g. `http://`) or, when `relative` is allowed, with `/`.
 pub fn check_url(field: &'static str, url: &str, schemes: &[&str], relative: bool) -> Result<(), SignalError> {
-    let printable = url.bytes().all(|b| b.is_ascii_graphic() && !matches!(b, b'"' | b'<' | b'>' | b'\\'));
-    let scheme_ok = schemes.iter().any(|s| {
-        url.get(..s.len()).is_some_and(|p| p.eq_ignore_ascii_case(s)) && url.len() > s.len()
-    });
+    let printable = url
+        .bytes()
+        .all(|b| b.is_ascii_graphic() && !matches!(b, b'"' | b'<' | b'>' | b'\\'));
+    let scheme_ok = schemes
+        .iter()
+        .any(|s| url.get(..s.len()).is_some_and(|p| p.eq_ignore_ascii_case(s)) && url.len() > s.len());
     let relative_ok = relative && url.starts_with('/') && !url.starts_with("//");
     if url.len() > MAX_URL_BYTES || !printable || !(scheme_ok || relative_ok) {
         return Err(SignalError::invalid(field, "not an acceptable URL"));

@@ -39,7 +39,11 @@ fn aggregates_latest_reports_and_totals() {
     assert_eq!((s.latency_mean_secs, s.latency_max_secs), (Some(6.0), Some(6.0)));
     agg.leave(a);
     let s = agg.summary(50);
-    assert_eq!((s.viewers, s.bytes_p2p, s.bytes_http), (1, 800, 1100), "departed bytes stay counted");
+    assert_eq!(
+        (s.viewers, s.bytes_p2p, s.bytes_http),
+        (1, 800, 1100),
+        "departed bytes stay counted"
+    );
     assert_eq!(s.peers_mean, Some(0.0));
 }
 
@@ -70,7 +74,10 @@ fn floods_are_rate_limited_and_refill_with_time() {
         assert_eq!(agg.report(a, stats(3, 0, 0, 0, None), t), Err(ReportError::RateLimited));
     }
     agg.report(a, stats(4, 0, 0, 0, None), 1000).unwrap();
-    assert_eq!(agg.report(a, stats(5, 0, 0, 0, None), 1001), Err(ReportError::RateLimited));
+    assert_eq!(
+        agg.report(a, stats(5, 0, 0, 0, None), 1001),
+        Err(ReportError::RateLimited)
+    );
     agg.report(a, stats(6, 0, 0, 0, None), 5000).unwrap();
     agg.report(a, stats(7, 0, 0, 0, None), 5000).unwrap();
     let s = agg.summary(5000);
@@ -82,8 +89,14 @@ fn counters_never_go_back_and_unknown_clients_are_refused() {
     let mut agg = StatsAggregator::new(limits());
     let a = agg.join(0).unwrap();
     agg.report(a, stats(100, 0, 0, 0, None), 0).unwrap();
-    assert_eq!(agg.report(a, stats(99, 0, 0, 0, None), 2000), Err(ReportError::CounterWentBack));
-    assert_eq!(agg.report(a + 100, stats(1, 0, 0, 0, None), 0), Err(ReportError::UnknownClient));
+    assert_eq!(
+        agg.report(a, stats(99, 0, 0, 0, None), 2000),
+        Err(ReportError::CounterWentBack)
+    );
+    assert_eq!(
+        agg.report(a + 100, stats(1, 0, 0, 0, None), 0),
+        Err(ReportError::UnknownClient)
+    );
     assert_eq!(agg.summary(0).bytes_p2p, 100);
 }
 
