@@ -9,12 +9,12 @@ fuzz_target!(|data: &[u8]| {
     let limits = StatsLimits { max_clients: 8, min_interval_ms: 100, burst: 3, stale_ms: 1000 };
     let mut agg = StatsAggregator::new(limits);
     let (mut now, mut ids, mut last_total) = (0u64, Vec::new(), 0u64);
-    for op in data.chunks(6) {
+    for op in data.chunks_exact(6) {
         now += u64::from(op[0]);
         match op[0] % 4 {
             0 => ids.extend(agg.join(now)),
             1 if !ids.is_empty() => agg.leave(ids.remove(usize::from(op[1]) % ids.len())),
-            _ if op.len() == 6 && !ids.is_empty() => {
+            _ if !ids.is_empty() => {
                 let stats = ViewerStats {
                     bytes_p2p: u64::from(u16::from_le_bytes([op[2], op[3]])) << 20,
                     bytes_http: u64::from(op[4]) << 30,
