@@ -16,6 +16,7 @@ fn venuebox(args: &[&str]) -> Command {
     c.args(args)
         .env_remove("NOTIFY_SOCKET")
         .env_remove("WATCHDOG_USEC")
+        .env("VENUEBOX_ADMIN_PASSWORD", "process-test") // no generated password file on the test machine
         .env("RUST_LOG", "info");
     c
 }

@@ -7,8 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/lib.sh
 apt_need avahi-daemon avahi-utils dbus iproute2
-cargo build -q -p venuebox --locked
-bin=$PWD/target/debug/venuebox
+# BOX_BIN: a venuebox binary built already (otherwise it is built here).
+[ -n "${BOX_BIN:-}" ] || cargo build -q -p venuebox --locked
+bin=${BOX_BIN:-$PWD/target/debug/venuebox}
 
 id=$$
 nb=vbxm-box-$id; na=vbxm-avahi-$id; vb=vbm0-$id; va=vbm1-$id
@@ -63,6 +64,7 @@ export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$work/bus
 in_avahi() { ip netns exec "$na" "$@"; }
 in_avahi dbus-daemon --config-file="$work/dbus.conf" --nofork --nopidfile >"$work/dbus.log" 2>&1 &
 pids+=($!)
+for _ in $(seq 100); do [ -S "$work/bus" ] && break; sleep 0.1; done
 start_avahi() {
   # A private /run/avahi-daemon (pid file) in this mount namespace only.
   in_avahi sh -c "mount -t tmpfs tmpfs /run/avahi-daemon 2>/dev/null || { mkdir -p /run/avahi-daemon && mount -t tmpfs tmpfs /run/avahi-daemon; }; exec avahi-daemon --no-drop-root --no-chroot --no-rlimits -f $work/avahi.conf" >>"$work/avahi.log" 2>&1 &
@@ -74,7 +76,7 @@ wait_until() { # SECS WHAT CMD...: retries CMD until it succeeds
   local secs=$1 what=$2; shift 2
   local end=$((SECONDS + secs))
   until "$@" >/dev/null 2>&1; do
-    if [ $SECONDS -ge $end ]; then echo "timed out: $what" >&2; tail -20 "$work"/*.log >&2; exit 1; fi
+    if [ $SECONDS -ge $end ]; then echo "timed out: $what" >&2; for f in "$work"/*.log "$work"/box.out; do echo "== $f" >&2; tail -n 20 "$f" >&2; done; exit 1; fi
     sleep 0.3
   done
 }
@@ -98,15 +100,15 @@ wait_until 20 "venuebox-2.local resolves to the box" resolves_to venuebox-2.loca
 t1=$(date +%s.%N)
 grep -q "http://venuebox-2.local:8080/" "$work/box.out" || { echo "console banner lacks the new name" >&2; cat "$work/box.out" >&2; exit 1; }
 browse_finds() {
-  ip netns exec "$na" avahi-browse -rpt _http._tcp 2>/dev/null | grep '^=' \
-    | grep -qF 'VenueBox;_http._tcp;local;venuebox-2.local;198.18.0.1;8080;"path=/"'
+  ip netns exec "$na" avahi-browse -rptk _http._tcp >"$work/browse.log" 2>&1 || true
+  grep '^=' "$work/browse.log" | grep -F ';VenueBox;_http._tcp;local;venuebox-2.local;198.18.0.1;8080;' | grep -qF 'path=/'
 }
 wait_until 10 "avahi-browse finds the service" browse_finds
 echo "mdns: conflict resolved as venuebox-2.local, found and resolved in $(echo "$t1 - $t0" | bc) s" >&2
 
 # The box's address changes (new DHCP lease): the new address is advertised.
-ip -n "$nb" addr add 198.18.0.7/24 dev "$vb"
 ip -n "$nb" addr del 198.18.0.1/24 dev "$vb"
+ip -n "$nb" addr add 198.18.0.7/24 dev "$vb"
 t2=$(date +%s.%N)
 wait_until 15 "console shows the new address" grep -q "http://198.18.0.7:8080/" "$work/box.out"
 kill "$avahi_pid"; wait "$avahi_pid" 2>/dev/null || true  # forget avahi's cache

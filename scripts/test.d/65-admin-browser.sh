@@ -8,7 +8,9 @@ cd "$(dirname "$0")/../.."
 . scripts/lib.sh
 apt_need chromium ffmpeg
 npm_ci tests/admin-browser
-cargo build -q -p venuebox --locked
+# BOX_BIN: a venuebox binary built already (otherwise it is built here).
+[ -n "${BOX_BIN:-}" ] || cargo build -q -p venuebox --locked
+bin=${BOX_BIN:-$PWD/target/debug/venuebox}
 out=$PWD/target/admin-browser
 mkdir -p "$out"
 work=$(mktemp -d)
@@ -29,7 +31,7 @@ segment_secs = 1
 [admin]
 password = "browser-test-password"
 CONF
-target/debug/venuebox --config "$work/venuebox.toml" >"$work/box.out" 2>"$work/box.log" &
+"$bin" --config "$work/venuebox.toml" >"$work/box.out" 2>"$work/box.log" &
 box=$!
 for _ in $(seq 100); do
   addr=$(grep -oE 'venuebox ready addr=[0-9.:]+' "$work/box.log" | head -1 | cut -d= -f2) || true
