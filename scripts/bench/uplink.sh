@@ -3,8 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cache="${VENUEBOX_CACHE:-$HOME/.cache/venuebox}/s3s-fs"
-export VENUEBOX_S3S_FS="$cache/bin/s3s-fs"
-if [ ! -x "$VENUEBOX_S3S_FS" ]; then
+export S3S_FS_BIN="$cache/bin/s3s-fs"
+if [ ! -x "$S3S_FS_BIN" ]; then
   cargo install s3s-fs --version 0.14.1 --features binary --locked --quiet --root "$cache"
 fi
 cargo bench -p venuebox --features s3-server-tests --bench uplink --locked

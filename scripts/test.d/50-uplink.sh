@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cache="${VENUEBOX_CACHE:-$HOME/.cache/venuebox}/s3s-fs"
-export VENUEBOX_S3S_FS="$cache/bin/s3s-fs"
-if [ ! -x "$VENUEBOX_S3S_FS" ]; then
+export S3S_FS_BIN="$cache/bin/s3s-fs"
+if [ ! -x "$S3S_FS_BIN" ]; then
   # 0.14.1 is the newest release that builds with Rust 1.95; the binary needs the `binary` feature.
   echo "installing s3s-fs into $cache (a few minutes, once)" >&2
   cargo install s3s-fs --version 0.14.1 --features binary --locked --quiet --root "$cache"

@@ -282,11 +282,14 @@ impl Scheduler {
 
     /// Figures for the status page.
     pub fn stats(&self) -> UplinkStats {
+        // Lag counts from the first segment after the newest one a stored playlist names,
+        // skipped ones included, so it keeps growing while the bucket is unreachable.
+        let announced = self.published.newest_announced_seq();
         let waiting = self
             .segments
-            .values()
-            .filter(|e| !e.left && matches!(e.state, State::Pending | State::InFlight | State::Uploaded))
-            .map(|e| e.seg.added_at);
+            .range(announced.map_or(0, |s| s + 1)..)
+            .filter(|(_, e)| !e.left && e.state != State::Published)
+            .map(|(_, e)| e.seg.added_at);
         UplinkStats {
             queued_segments: self.count(State::Pending),
             in_flight: self.in_flight.len(),

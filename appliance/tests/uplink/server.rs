@@ -18,7 +18,7 @@ pub struct S3Server {
 }
 
 fn binary() -> PathBuf {
-    if let Ok(p) = std::env::var("VENUEBOX_S3S_FS") {
+    if let Ok(p) = std::env::var("S3S_FS_BIN") {
         return PathBuf::from(p);
     }
     let home = std::env::var("HOME").unwrap_or_else(|_| "/root".into());
