@@ -106,3 +106,23 @@ fn the_stream_key_never_shows_in_debug_or_print_config() {
     assert!(!printed.contains("s3cret") && printed.contains(REDACTED), "{printed}");
     assert!(c.to_toml().contains("s3cret-Key"), "the file form keeps it");
 }
+
+#[test]
+fn uplink_section_is_off_by_default_and_set_from_the_environment() {
+    assert!(!Config::default().uplink.enabled);
+    let c = Config::load(
+        None,
+        env(&[
+            ("VENUEBOX_UPLINK_ENABLED", "true"),
+            ("VENUEBOX_UPLINK_ENDPOINT", "https://0123abcd.r2.cloudflarestorage.com"),
+            ("VENUEBOX_UPLINK_BUCKET", "venue-1"),
+            ("VENUEBOX_UPLINK_PUBLIC_BASE_URL", "https://pub-1.r2.dev"),
+            ("VENUEBOX_UPLINK_MAX_LAG_SECS", "6"),
+            ("VENUEBOX_R2_ACCESS_KEY_ID", "not a config field"),
+        ]),
+    )
+    .unwrap();
+    assert!(c.uplink.enabled && c.uplink.bucket == "venue-1" && c.uplink.max_lag_secs == 6.0);
+    let e = Config::load(None, env(&[("VENUEBOX_UPLINK_ENABLED", "true")])).unwrap_err();
+    assert!(e.to_string().contains("uplink.endpoint"), "{e}");
+}

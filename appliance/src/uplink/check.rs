@@ -31,6 +31,11 @@ pub async fn run(cfg: &UplinkConfig, out: &mut impl Write) -> Result<(), CheckFa
     let store = S3Store::new(cfg, &creds).map_err(|e| CheckFailed(e.to_string()))?;
     let host = endpoint.host_str().unwrap_or("?").to_owned();
     let ctx = Context { cfg, host: &host };
+    store
+        .probe_bucket(&cfg.prefix)
+        .await
+        .map_err(|e| ctx.explain("listing the bucket before writing", &e))?;
+    let _ = writeln!(out, "bucket {}: exists and may be listed", cfg.bucket);
     let key = keys::viewer(&cfg.prefix, keys::CHECK_PROBE);
     let body = Bytes::from(format!("venuebox uplink-check {:?}\n", std::time::SystemTime::now()));
     let started = Instant::now();
@@ -40,14 +45,20 @@ pub async fn run(cfg: &UplinkConfig, out: &mut impl Write) -> Result<(), CheckFa
         content_type: "text/plain; charset=utf-8",
         cache_control: keys::CACHE_PLAYLIST,
     };
-    store.put(probe).await.map_err(|e| ctx.explain("writing", &e))?;
+    store
+        .put(probe)
+        .await
+        .map_err(|e| ctx.explain("writing the probe object", &e))?;
     let _ = writeln!(
         out,
         "write {}/{key}: ok ({} ms)",
         cfg.bucket,
         started.elapsed().as_millis()
     );
-    let read = store.get(&key).await.map_err(|e| ctx.explain("reading back", &e))?;
+    let read = store
+        .get(&key)
+        .await
+        .map_err(|e| ctx.explain("reading the probe object back", &e))?;
     if read != body {
         return Err(CheckFailed(format!(
             "the probe object read back from {host} differs from what was written ({} vs {} bytes)",
@@ -56,7 +67,10 @@ pub async fn run(cfg: &UplinkConfig, out: &mut impl Write) -> Result<(), CheckFa
         )));
     }
     let _ = writeln!(out, "read back: ok, content matches");
-    store.delete(&key).await.map_err(|e| ctx.explain("deleting", &e))?;
+    store
+        .delete(&key)
+        .await
+        .map_err(|e| ctx.explain("deleting the probe object", &e))?;
     let _ = writeln!(out, "delete: ok");
     let _ = writeln!(out, "uplink OK; viewers will play {}", cfg.public_playlist_url());
     Ok(())
@@ -81,8 +95,8 @@ impl Context<'_> {
             ),
             StoreError::Timeout(ms) => format!("{host} did not answer within {ms} ms (uplink.request_timeout_ms)"),
             StoreError::Transport(r) => format!("the connection to {host} broke: {r}"),
-            StoreError::Denied { code, .. } if code == "InvalidAccessKeyId" => format!(
-                "{host} does not know this access key ID (InvalidAccessKeyId): check {ENV_ACCESS_KEY_ID} or access_key_id in {file}"
+            StoreError::Denied { code, .. } if code == "InvalidAccessKeyId" || code == "NotSignedUp" => format!(
+                "{host} does not know this access key ID ({code}): check {ENV_ACCESS_KEY_ID} or access_key_id in {file}"
             ),
             StoreError::Denied { code, .. } if code == "SignatureDoesNotMatch" => format!(
                 "the secret access key is wrong (SignatureDoesNotMatch): check {ENV_SECRET_ACCESS_KEY} or secret_access_key in {file}, and that the box's clock is right"
@@ -100,6 +114,6 @@ impl Context<'_> {
             ),
             StoreError::Status { status, code } => format!("{host} answered HTTP {status} ({code})"),
         };
-        CheckFailed(format!("{step} the probe object failed: {advice}"))
+        CheckFailed(format!("{step} failed: {advice}"))
     }
 }

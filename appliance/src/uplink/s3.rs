@@ -91,6 +91,16 @@ impl S3Store {
         })
     }
 
+    /// Lists at most one key under `prefix`: proves that the bucket exists and may be read
+    /// (some servers create a missing bucket on the first PUT, so a PUT alone proves neither).
+    pub async fn probe_bucket(&self, prefix: &str) -> Result<(), StoreError> {
+        let mut action = self.inner.bucket.list_objects_v2(Some(&self.inner.credentials));
+        action.with_prefix(prefix);
+        action.with_max_keys(1);
+        let url = action.sign(URL_EXPIRY);
+        self.send(Method::GET, url, None).await.map(drop)
+    }
+
     async fn send(&self, method: Method, url: url::Url, req: Option<PutRequest>) -> Result<Bytes, StoreError> {
         let inner = &self.inner;
         let mut builder = Request::builder().method(method).uri(url.as_str());

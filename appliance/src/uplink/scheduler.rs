@@ -19,6 +19,9 @@ use super::keys;
 use super::published::Published;
 use super::status::UplinkStats;
 use super::store::PutRequest;
+
+mod publish;
+mod select;
 use crate::window::{InitSegment, Segment};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
@@ -279,11 +282,14 @@ impl Scheduler {
 
     /// Figures for the status page.
     pub fn stats(&self) -> UplinkStats {
+        // Lag counts from the first segment after the newest one a stored playlist names,
+        // skipped ones included, so it keeps growing while the bucket is unreachable.
+        let announced = self.published.newest_announced_seq();
         let waiting = self
             .segments
-            .values()
-            .filter(|e| !e.left && matches!(e.state, State::Pending | State::InFlight | State::Uploaded))
-            .map(|e| e.seg.added_at);
+            .range(announced.map_or(0, |s| s + 1)..)
+            .filter(|(_, e)| !e.left && e.state != State::Published)
+            .map(|(_, e)| e.seg.added_at);
         UplinkStats {
             queued_segments: self.count(State::Pending),
             in_flight: self.in_flight.len(),
@@ -304,80 +310,6 @@ impl Scheduler {
 
     fn count(&self, state: State) -> usize {
         self.segments.values().filter(|e| e.state == state && !e.left).count()
-    }
-
-    fn next_target(&mut self, now: Instant) -> Option<(Target, JobAction)> {
-        if self.published.needs_upload() {
-            let (version, text) = self.published.start_upload();
-            let put = put(
-                keys::hls(&self.cfg.prefix, "live.m3u8"),
-                text.into(),
-                keys::CACHE_PLAYLIST,
-            );
-            return Some((Target::Playlist(version), JobAction::Put(put)));
-        }
-        if let Some(job) = self.next_init().or_else(|| self.next_segment()) {
-            return Some(job);
-        }
-        if let Some(job) = self.next_delete(now) {
-            return Some(job);
-        }
-        self.next_viewer()
-    }
-
-    fn next_init(&mut self) -> Option<(Target, JobAction)> {
-        let segments = &self.segments;
-        let (name, e) = self.inits.iter_mut().find(|(name, e)| {
-            e.state == State::Pending
-                && segments.values().any(|s| {
-                    !s.left && s.state != State::Skipped && s.seg.init.as_ref().is_some_and(|i| &i.name == *name)
-                })
-        })?;
-        e.state = State::InFlight;
-        let req = put(
-            keys::hls(&self.cfg.prefix, name),
-            e.init.data.clone(),
-            keys::CACHE_SHORT,
-        );
-        Some((Target::Init(name.clone()), JobAction::Put(req)))
-    }
-
-    fn next_segment(&mut self) -> Option<(Target, JobAction)> {
-        let e = self
-            .segments
-            .values_mut()
-            .find(|e| e.state == State::Pending && !e.left)?;
-        e.state = State::InFlight;
-        let req = put(
-            keys::hls(&self.cfg.prefix, &e.seg.name),
-            e.seg.data.clone(),
-            keys::CACHE_IMMUTABLE,
-        );
-        Some((Target::Segment(e.seg.seq), JobAction::Put(req)))
-    }
-
-    fn next_delete(&mut self, now: Instant) -> Option<(Target, JobAction)> {
-        let uploaded = self.published.uploaded_version();
-        let pos = self
-            .deletes
-            .iter()
-            .position(|d| d.after_version <= uploaded && d.not_before <= now)?;
-        let d = self.deletes.remove(pos)?;
-        let key = d.key.clone();
-        Some((Target::Delete(d), JobAction::Delete(key)))
-    }
-
-    fn next_viewer(&mut self) -> Option<(Target, JobAction)> {
-        let req = match self.viewer.pop_front() {
-            Some(r) => r,
-            None if !self.viewer_in_flight() => self.viewer_marker.take()?,
-            None => return None,
-        };
-        Some((Target::Viewer(req.clone()), JobAction::Put(req)))
-    }
-
-    fn viewer_in_flight(&self) -> bool {
-        self.in_flight.values().any(|(t, _)| matches!(t, Target::Viewer(_)))
     }
 
     fn finish(&mut self, target: Target, ok: bool, now: Instant) {
@@ -443,56 +375,6 @@ impl Scheduler {
         }
     }
 
-    /// Publishes uploaded segments in order, notes gaps, forgets what is finished.
-    fn after_change(&mut self, now: Instant) {
-        for (seq, e) in self.segments.range_mut(self.frontier..) {
-            match e.state {
-                State::Uploaded => {
-                    let init_ready = e
-                        .seg
-                        .init
-                        .as_ref()
-                        .is_none_or(|i| self.inits.get(&i.name).is_some_and(|ie| ie.state == State::Uploaded));
-                    if !init_ready {
-                        break;
-                    }
-                    self.published.push(&e.seg, self.gap);
-                    self.gap = false;
-                    e.state = State::Published;
-                }
-                State::Skipped => self.gap = self.published.version() > 0,
-                State::Pending | State::InFlight | State::Published => break,
-            }
-            self.frontier = seq + 1;
-        }
-        let frontier = self.frontier;
-        self.segments
-            .retain(|seq, e| !(e.left && *seq < frontier && e.state != State::InFlight));
-        self.forget_unused_inits(now);
-    }
-
-    fn forget_unused_inits(&mut self, now: Instant) {
-        let unused: Vec<String> = self
-            .inits
-            .iter()
-            .filter(|(name, e)| {
-                e.state != State::InFlight
-                    && !self.published.uses_init(name)
-                    && !self
-                        .segments
-                        .values()
-                        .any(|s| !s.left && s.seg.init.as_ref().is_some_and(|i| &i.name == *name))
-            })
-            .map(|(name, _)| name.clone())
-            .collect();
-        for name in unused {
-            if self.inits.remove(&name).is_some_and(|e| e.state == State::Uploaded) {
-                let version = self.published.version();
-                self.queue_delete(keys::hls(&self.cfg.prefix, &name), version, now + self.cfg.delete_grace);
-            }
-        }
-    }
-
     fn queue_delete(&mut self, key: String, after_version: u64, not_before: Instant) {
         if !self.cfg.delete_old {
             return;
@@ -507,15 +389,6 @@ impl Scheduler {
             not_before,
             attempts: 0,
         });
-    }
-}
-
-fn put(key: String, body: bytes::Bytes, cache_control: &'static str) -> PutRequest {
-    PutRequest {
-        content_type: keys::content_type(&key),
-        key,
-        body,
-        cache_control,
     }
 }
 
