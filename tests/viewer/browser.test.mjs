@@ -42,6 +42,18 @@ test('one viewer plays: currentTime advances >= 10 s, no fatal hls.js error', as
   const s = await v.stats();
   console.log(`solo viewer: startup ${s.startupS} s, latency ${s.latencyS} s, P2P share ${s.p2pShare}, mode ${s.mode}`);
   assert.deepEqual(await v.errors(), []);
+  const pwa = await v.page.evaluate(async () => {
+    const href = document.querySelector('link[rel=manifest]').href;
+    const manifest = await (await fetch(href)).json();
+    const icons = await Promise.all(manifest.icons.map(async (i) => (await fetch(new URL(i.src, href))).status));
+    // Over plain HTTP the page is no secure context: no service worker API, none registered.
+    const workers = navigator.serviceWorker ? (await navigator.serviceWorker.getRegistrations()).length : 0;
+    return { name: manifest.name, sizes: manifest.icons.map((i) => i.sizes), icons, workers, secure: isSecureContext };
+  });
+  assert.ok(pwa.sizes.includes('192x192') && pwa.sizes.includes('512x512'), JSON.stringify(pwa));
+  assert.ok(pwa.icons.every((st) => st === 200), 'every icon is served');
+  assert.equal(pwa.secure, false);
+  assert.equal(pwa.workers, 0, 'no service worker over plain HTTP');
   await v.page.keyboard.press('s');
   const overlay = await v.page.locator('#stats').innerText();
   assert.match(overlay, /P2P share\s+\d+ %/);
