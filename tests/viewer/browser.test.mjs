@@ -44,6 +44,18 @@ test('one viewer plays: currentTime advances >= 10 s, no fatal hls.js error', as
   console.log(`solo viewer: startup ${s.startupS} s, latency ${s.latencyS} s, P2P share ${s.p2pShare}, mode ${s.mode}`);
   assert.deepEqual(await v.errors(), []);
   assert.ok(s.seederBytes > 0, 'a lone viewer (mDNS candidate hiding on) gets pieces from the box seeder');
+  const pwa = await v.page.evaluate(async () => {
+    const href = document.querySelector('link[rel=manifest]').href;
+    const manifest = await (await fetch(href)).json();
+    const icons = await Promise.all(manifest.icons.map(async (i) => (await fetch(new URL(i.src, href))).status));
+    // Over plain HTTP the page is no secure context: no service worker API, none registered.
+    const workers = navigator.serviceWorker ? (await navigator.serviceWorker.getRegistrations()).length : 0;
+    return { name: manifest.name, sizes: manifest.icons.map((i) => i.sizes), icons, workers, secure: isSecureContext };
+  });
+  assert.ok(pwa.sizes.includes('192x192') && pwa.sizes.includes('512x512'), JSON.stringify(pwa));
+  assert.ok(pwa.icons.every((st) => st === 200), 'every icon is served');
+  assert.equal(pwa.secure, false);
+  assert.equal(pwa.workers, 0, 'no service worker over plain HTTP');
   await v.page.keyboard.press('s');
   const overlay = await v.page.locator('#stats').innerText();
   assert.match(overlay, /P2P share\s+\d+ %/);
@@ -135,9 +147,12 @@ test('a stream restart resumes playback; after the box is killed and restarted t
   );
   const beforeKill = await v.now();
   await infra.restartBox();
-  await waitFor('the viewer to report to the restarted box', async () => (await infra.signalStatus()).viewers.reporting >= 1, 30000);
-  const sig = await infra.signalStatus();
-  assert.ok(sig.viewers.bytes_p2p + sig.viewers.bytes_http > 0, 'the reconnected viewer reports its counters');
+  // The viewer's counters start again with each signaling connection: new bytes prove that it
+  // reconnected to the restarted box and fetched segments from it.
+  await waitFor('a report of new bytes to the restarted box', async () => {
+    const sig = await infra.signalStatus();
+    return sig.viewers.reporting >= 1 && sig.viewers.bytes_p2p + sig.viewers.bytes_http > 0;
+  }, 30000);
   await waitFor('playback after the box restart', async () => (await v.playback(beforeKill)).advancedS >= 12, 45000).catch((e) => {
     throw new Error(`${e.message}\n${dump(v)}`);
   });

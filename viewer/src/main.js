@@ -76,8 +76,20 @@ function onSignal(msg) {
   app.p2p?.release(app.window.names());
 }
 
+// Counters in reports are cumulative per signaling connection (the box counts each connection
+// as a viewer and keeps the totals of those that left), so each connection starts from zero.
+const baseline = { p2pBytes: 0, boxBytes: 0, r2Bytes: 0, stalls: 0 };
+
+function onSignalState(st) {
+  if (st !== 'open') return;
+  const s = snapshot();
+  for (const k of Object.keys(baseline)) baseline[k] = s[k];
+}
+
 function report() {
-  signal.send(statsMessage(snapshot()));
+  const s = snapshot();
+  for (const k of Object.keys(baseline)) s[k] -= baseline[k];
+  signal.send(statsMessage(s));
   setTimeout(report, reportEveryMs);
 }
 
@@ -102,7 +114,7 @@ if (native && !canPlayNative) {
   new LiveControl(video, player, stats);
 }
 
-const signal = cfg.signalUrl ? new SignalClient(cfg.signalUrl, { onMessage: onSignal, onState: () => {} }) : null;
+const signal = cfg.signalUrl ? new SignalClient(cfg.signalUrl, { onMessage: onSignal, onState: onSignalState }) : null;
 if (signal) setTimeout(report, reportEveryMs);
 
 video.addEventListener('playing', () => show('Live'));
