@@ -93,8 +93,11 @@ class Shell:
         while time.monotonic() < deadline:
             n += 1
             token = f"__VB_SYNC_{os.getpid()}_{n}__"
-            self._send(f"echo {token}")
-            if self._read_until(token.encode() + b"\n", time.monotonic() + 3) is not None:
+            try:
+                self._send(f"echo {token}")
+            except (socket.timeout, TimeoutError):
+                continue  # the guest's UART is not read yet and QEMU stopped reading us
+            if self._read_until(token.encode() + b"\n", time.monotonic() + 10) is not None:
                 self._read_until(b"__\n", time.monotonic() + 2)
                 return
         raise CheckFailed("the guest command channel did not answer")
