@@ -1,5 +1,5 @@
 // The two seeders the seeder benchmark compares, behind one shape:
-// { name, pid, add(files) -> [{info_hash, torrent}], uploaded(hashes), peers(), removeAll() }.
+// { kind, name, pid, add(files) -> [{info_hash, torrent}], uploaded(hashes), peers(), removeAll() }.
 // `box`: the VenueBox seeder alone (the seeder_interop example) driven over stdin; `node`: a
 // stock webtorrent 3 seeder in its own process (wt-seed.mjs). Both join the same tracker.
 import { jsonChild } from './bench-procs.mjs'
@@ -7,8 +7,8 @@ import { HOST } from './seeder-box.mjs'
 
 const here = (f) => new URL(f, import.meta.url).pathname
 
-/** The box's seeder; `bin` is the seeder_interop example binary. */
-export async function boxSeeder (bin, trackerUrl) {
+/** The box's seeder; `bin` is the seeder_interop example binary, `build` its profile. */
+export async function boxSeeder (bin, trackerUrl, build) {
   const p = jsonChild(bin, [trackerUrl, `${HOST}:0`, HOST])
   const ready = await p.next(30000)
   if (!ready.ready) throw new Error(`box: ${JSON.stringify(ready)}`)
@@ -16,7 +16,8 @@ export async function boxSeeder (bin, trackerUrl) {
   const added = []
   const status = () => p.cmd('status')
   return {
-    name: 'box',
+    kind: 'box',
+    name: `box (${build})`,
     pid: p.child.pid,
     peerId: Buffer.from(ready.peer_id, 'latin1').toString('hex'),
     async add (files) {
@@ -48,6 +49,7 @@ export async function nodeSeeder (trackerUrl) {
   const added = []
   const status = () => p.cmd('status')
   return {
+    kind: 'node',
     name: 'node webtorrent',
     pid: ready.pid,
     peerId: ready.peer_id,

@@ -23,7 +23,7 @@ const BUILD = env('SEEDER_BUILD', 'debug')
 const PEERS = env('PEERS', '1,4,16').split(',').map(Number)
 const SEGMENTS = Number(env('SEGMENTS', 5))
 const SEG_BYTES = Number(env('SEG_BYTES', 625000))
-const BURST = Number(env('BURST', 32))
+const BURST = Number(env('BURST', 64))
 const BURST_PROCS = 4
 const ROUND_TIMEOUT_MS = 180000
 const here = (f) => new URL(f, import.meta.url).pathname
@@ -52,24 +52,28 @@ async function viewers (n, torrents, trackerUrl, sha1s) {
   try {
     await Promise.all(procs.map((p) => p.next(60000)))
     const t0 = Date.now()
+    const fetchMs = []
     procs.forEach((p) => p.send('go'))
     const results = await Promise.allSettled(procs.map(async (p) => {
       for (;;) {
         const m = await p.next(ROUND_TIMEOUT_MS - (Date.now() - t0))
         if (m.done) return Date.now()
         if (m.sha1 !== sha1s[m.seg]) throw new Error(`segment ${m.seg}: wrong bytes`)
+        fetchMs.push(m.ms)
       }
     }))
+    fetchMs.sort((a, b) => a - b)
     const failed = results.filter((r) => r.status === 'rejected').map((r) => r.reason.message)
     const last = Math.max(t0, ...results.filter((r) => r.status === 'fulfilled').map((r) => r.value))
-    return { seconds: (last - t0) / 1000, completed: n - failed.length, failed }
+    const fetch = fetchMs.length ? `${fetchMs[fetchMs.length >> 1]} / ${fetchMs[fetchMs.length - 1]}` : '-'
+    return { seconds: (last - t0) / 1000, completed: n - failed.length, failed, fetch }
   } finally {
     await Promise.all(procs.map((p) => p.close()))
   }
 }
 
 async function throughputRound (seeder, n, segs, trackerUrl) {
-  const files = segs.map((s) => (seeder.name === 'box' ? s.box : s.node))
+  const files = segs.map((s) => (seeder.kind === 'box' ? s.box : s.node))
   const torrents = await seeder.add(files)
   const hashes = torrents.map((t) => t.info_hash)
   const cpu0 = cpuSeconds(seeder.pid)
@@ -87,6 +91,7 @@ async function throughputRound (seeder, n, segs, trackerUrl) {
     mbps: MB((r.completed * segBytes) / r.seconds),
     ratio: `${(uploaded / segBytes).toFixed(2)}x`,
     cpu: cpu.toFixed(2),
+    fetch: r.fetch,
     completed: `${r.completed}/${n}`
   }
   if (r.failed.length) log(`${seeder.name} x${n}: ${r.failed.length} viewers failed: ${[...new Set(r.failed)].join('; ')}`)
@@ -95,7 +100,7 @@ async function throughputRound (seeder, n, segs, trackerUrl) {
 
 async function burst (seeder, trackerUrl) {
   const files = Array.from({ length: BURST }, (_, i) => {
-    const f = join(dir, `burst-${seeder.name.split(' ')[0]}-${i}.ts`)
+    const f = join(dir, `burst-${seeder.kind}-${i}.ts`)
     writeFileSync(f, randomBytes(64 * 1024))
     return f
   })
@@ -103,6 +108,7 @@ async function burst (seeder, trackerUrl) {
   await waitFor(async () => (await seeder.peers()) === 0, 20000)
   await sleep(1000)
   const rss0 = rssBytes(seeder.pid)
+  const cpu0 = cpuSeconds(seeder.pid)
   const slices = Array.from({ length: BURST_PROCS }, (_, i) => hashes.filter((_, j) => j % BURST_PROCS === i))
   const procs = slices.map((s) => jsonChild(process.execPath, [here('./burst-peers.mjs'), trackerUrl, ...s]))
   try {
@@ -119,6 +125,7 @@ async function burst (seeder, trackerUrl) {
     const ok = events.filter((e) => e.t1)
     const span = (Math.max(...ok.map((e) => e.t1)) - Math.min(...events.map((e) => e.t0 ?? Infinity))) / 1000
     const setup = ok.map((e) => e.t1 - e.t0).sort((a, b) => a - b)
+    const cpuMs = (cpuSeconds(seeder.pid) - cpu0) * 1000
     await sleep(2000) // handshakes exchanged, connections settled
     const held = await seeder.peers()
     const rssN = rssBytes(seeder.pid)
@@ -130,6 +137,7 @@ async function burst (seeder, trackerUrl) {
       perSecond: (ok.length / span).toFixed(1),
       setupMedian: setup.length ? Math.round(setup[setup.length >> 1]) : '-',
       setupMax: setup.length ? Math.round(setup[setup.length - 1]) : '-',
+      cpuPerConn: ok.length ? (cpuMs / ok.length).toFixed(1) : '-',
       held,
       rss0: MB(rss0),
       rssN: MB(rssN),
@@ -150,7 +158,7 @@ function table (rows, cols) {
 async function main () {
   if (!BIN) throw new Error('SEEDER_BIN must name the seeder_interop binary')
   const tracker = await startTracker()
-  const box = await boxSeeder(BIN, tracker.url)
+  const box = await boxSeeder(BIN, tracker.url, BUILD)
   const node = await nodeSeeder(tracker.url)
   log(`box pid ${box.pid} RSS at start ${MB(rssBytes(box.pid))} MB; node seeder pid ${node.pid} RSS ${MB(rssBytes(node.pid))} MB`)
   const rounds = []
@@ -171,11 +179,12 @@ async function main () {
       `${SEGMENTS} segments of ${SEG_BYTES} B per viewer, fetched one after the other.\n`)
     console.log(table(rounds, [['seeder', 'seeder'], ['peers', 'peers'], ['MB served by seeder', 'served'],
       ['s until all complete', 'seconds'], ['aggregate MB/s', 'mbps'], ['seeder upload / segment bytes', 'ratio'],
-      ['seeder CPU s', 'cpu'], ['viewers complete', 'completed']]))
+      ['seeder CPU s', 'cpu'], ['one segment: median / max ms', 'fetch'], ['viewers complete', 'completed']]))
     console.log()
     console.log(table(bursts, [['seeder', 'seeder'], ['burst peers', 'burst'], ['connected', 'connected'],
       ['first offer -> last open s', 'seconds'], ['connections/s', 'perSecond'], ['setup median ms', 'setupMedian'],
-      ['setup max ms', 'setupMax'], ['peers held (seeder count)', 'held'], ['RSS 0 peers MB', 'rss0'],
+      ['setup max ms', 'setupMax'],
+      ['seeder CPU ms per connection', 'cpuPerConn'], ['peers held (seeder count)', 'held'], ['RSS 0 peers MB', 'rss0'],
       ['RSS held MB', 'rssN'], ['RSS per connection KiB', 'perConn']]))
   } finally {
     await box.close()

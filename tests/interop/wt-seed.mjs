@@ -2,11 +2,14 @@
 // benchmarks: `node wt-seed.mjs <tracker url>`; prints {ready, peer_id, pid}, then answers
 // commands on stdin with one JSON line each: `seed <file>` (writes `<file>.torrent`),
 // `remove <info hash>`, `status`. Exits when stdin closes.
+import { EventEmitter } from 'node:events'
 import { writeFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { newClient } from './seeder-box.mjs'
 
 const [tracker] = process.argv.slice(2)
+// Every torrent adds listeners to the one tracker socket; dozens of torrents are expected here.
+EventEmitter.defaultMaxListeners = 1000
 const client = newClient()
 client.on('error', (e) => console.error(`wt-seed: ${e.message}`))
 
