@@ -2,7 +2,7 @@
 // the memory and CPU figures of a process from /proc.
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
-import { readFileSync } from 'node:fs'
+import { readFileSync, readdirSync } from 'node:fs'
 
 /** Spawns `cmd args`; `next(ms)` resolves to its next JSON line (rejects on timeout or exit). */
 export function jsonChild (cmd, args) {
@@ -60,6 +60,9 @@ export function cpuSeconds (pid) {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return (Number(fields[11]) + Number(fields[12])) / 100
 }
+
+/** Open file descriptors of process `pid`. */
+export const fdCount = (pid) => readdirSync(`/proc/${pid}/fd`).length
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 

@@ -6,6 +6,7 @@
 // BitTorrent handshake and keep-alives and stay connected, printing {peer, closed} if the
 // seeder closes them, until stdin closes.
 import { randomBytes } from 'node:crypto'
+import { EventEmitter } from 'node:events'
 import { createInterface } from 'node:readline'
 import Client from 'bittorrent-tracker'
 
@@ -15,6 +16,8 @@ const [tracker, ...hashes] = process.argv.slice(2)
 const now = () => performance.timeOrigin + performance.now()
 const say = (o) => console.log(JSON.stringify(o))
 const clients = []
+// The tracker clients of one process share one WebSocket, each adding listeners to it.
+EventEmitter.defaultMaxListeners = 1000
 const peers = []
 
 function handshake (infoHash, peerId) {

@@ -14,16 +14,16 @@ import { createHash, randomBytes } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startTracker } from './seeder-box.mjs'
-import { jsonChild, rssBytes, cpuSeconds, sleep, waitFor } from './bench-procs.mjs'
+import { jsonChild, rssBytes, cpuSeconds, fdCount, sleep, waitFor } from './bench-procs.mjs'
 import { boxSeeder, nodeSeeder } from './bench-seeders.mjs'
 
 const env = (k, d) => process.env[k] ?? d
 const BIN = env('SEEDER_BIN')
 const BUILD = env('SEEDER_BUILD', 'debug')
-const PEERS = env('PEERS', '1,4,16').split(',').map(Number)
+const PEERS = env('PEERS', '1,4,16').split(',').filter(Boolean).map(Number)
 const SEGMENTS = Number(env('SEGMENTS', 5))
 const SEG_BYTES = Number(env('SEG_BYTES', 625000))
-const BURST = Number(env('BURST', 64))
+const BURST = Number(env('BURST', 32))
 const BURST_PROCS = 4
 const ROUND_TIMEOUT_MS = 180000
 const here = (f) => new URL(f, import.meta.url).pathname
@@ -129,6 +129,7 @@ async function burst (seeder, trackerUrl) {
     await sleep(2000) // handshakes exchanged, connections settled
     const held = await seeder.peers()
     const rssN = rssBytes(seeder.pid)
+    log(`${seeder.name}: ${fdCount(seeder.pid)} open files with ${held} peers held`)
     return {
       seeder: seeder.name,
       burst: BURST,
@@ -168,12 +169,15 @@ async function main () {
       for (const seeder of [box, node]) {
         log(`throughput: ${seeder.name}, ${n} viewers`)
         rounds.push(await throughputRound(seeder, n, segs, tracker.url))
+        log(JSON.stringify(rounds.at(-1)))
       }
     }
     const bursts = []
     for (const seeder of [box, node]) {
       log(`connection burst: ${seeder.name}, ${BURST} peers`)
-      bursts.push(await burst(seeder, tracker.url))
+      const row = await burst(seeder, tracker.url).catch((e) => ({ seeder: seeder.name, burst: BURST, connected: `failed: ${e.message}` }))
+      log(JSON.stringify(row))
+      bursts.push(row)
     }
     console.log(`Seeders: box = seeder_interop (${BUILD} build); node = webtorrent 3.0.21 + @roamhq/wrtc. ` +
       `${SEGMENTS} segments of ${SEG_BYTES} B per viewer, fetched one after the other.\n`)
