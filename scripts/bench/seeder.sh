@@ -5,7 +5,8 @@
 # run, inside a network namespace this script creates and deletes. Prints throughput to
 # 1/4/16 viewers, connections accepted per second and RSS per held peer connection
 # (tests/interop/seeder-bench.mjs). PEERS (default 1,4,16), SEGMENTS (5), SEG_BYTES (625000),
-# BURST (32) adjust the run; BUILD=debug uses a debug build of the example instead of release.
+# BURST (32), BURST_REPEAT (1, bursts per seeder) and SEEDERS (box,node) adjust the run;
+# BUILD=debug uses a debug build of the example instead of release.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/lib.sh

@@ -24,6 +24,8 @@ const PEERS = env('PEERS', '1,4,16').split(',').filter(Boolean).map(Number)
 const SEGMENTS = Number(env('SEGMENTS', 5))
 const SEG_BYTES = Number(env('SEG_BYTES', 625000))
 const BURST = Number(env('BURST', 32))
+const BURST_REPEAT = Number(env('BURST_REPEAT', 1))
+const SEEDERS = env('SEEDERS', 'box,node').split(',')
 const BURST_PROCS = 4
 const ROUND_TIMEOUT_MS = 180000
 const here = (f) => new URL(f, import.meta.url).pathname
@@ -105,9 +107,10 @@ async function burst (seeder, trackerUrl) {
     return f
   })
   const hashes = (await seeder.add(files)).map((t) => t.info_hash)
-  await waitFor(async () => (await seeder.peers()) === 0, 20000)
+  const idle = await waitFor(async () => (await seeder.peers()) === 0, 20000)
   await sleep(1000)
   const rss0 = rssBytes(seeder.pid)
+  log(`${seeder.name}: RSS ${MB(rss0)} MB with ${idle ? 'no' : await seeder.peers()} peers before the burst`)
   const cpu0 = cpuSeconds(seeder.pid)
   const slices = Array.from({ length: BURST_PROCS }, (_, i) => hashes.filter((_, j) => j % BURST_PROCS === i))
   const procs = slices.map((s) => jsonChild(process.execPath, [here('./burst-peers.mjs'), trackerUrl, ...s]))
@@ -162,18 +165,19 @@ async function main () {
   const box = await boxSeeder(BIN, tracker.url, BUILD)
   const node = await nodeSeeder(tracker.url)
   log(`box pid ${box.pid} RSS at start ${MB(rssBytes(box.pid))} MB; node seeder pid ${node.pid} RSS ${MB(rssBytes(node.pid))} MB`)
+  const seeders = [box, node].filter((s) => SEEDERS.includes(s.kind))
   const rounds = []
   try {
     for (const n of PEERS) {
       const segs = makeSegments(`n${n}`)
-      for (const seeder of [box, node]) {
+      for (const seeder of seeders) {
         log(`throughput: ${seeder.name}, ${n} viewers`)
         rounds.push(await throughputRound(seeder, n, segs, tracker.url))
         log(JSON.stringify(rounds.at(-1)))
       }
     }
     const bursts = []
-    for (const seeder of [box, node]) {
+    for (const seeder of seeders.flatMap((s) => Array(BURST_REPEAT).fill(s))) {
       log(`connection burst: ${seeder.name}, ${BURST} peers`)
       const row = await burst(seeder, tracker.url).catch((e) => ({ seeder: seeder.name, burst: BURST, connected: `failed: ${e.message}` }))
       log(JSON.stringify(row))
