@@ -64,12 +64,12 @@ export function row(audience, fault, secs, f) {
 
 /** What viewers saw around a fault: stalls, and the time from its end to each viewer's next segment. */
 export function faultView(fault, before, after) {
-  const byId = new Map(before.map((v, i) => [i, v]));
+  const byId = new Map(before.map((v) => [v.id, v]));
   const recover = [];
   let newStallS = 0;
   let stalledViewers = 0;
-  after.forEach((v, i) => {
-    const b = byId.get(i);
+  after.forEach((v) => {
+    const b = byId.get(v.id);
     const d = (v.stallS || 0) - (b?.stallS || 0);
     newStallS += d;
     if (d > 0.25) stalledViewers++;

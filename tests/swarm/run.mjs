@@ -47,6 +47,8 @@ try {
   })();
   const t0 = Date.now();
   const atStart = await audience.figures(); // bytes count from here
+  await box.sample();
+  const seederAtStart = box.seederUploaded();
   let fault = null;
   let before = null;
   if (FAULT === 'obs-drop' || FAULT === 'sigkill') {
@@ -58,10 +60,11 @@ try {
   await sleep(Math.max(0, t0 + SECS * 1000 - Date.now()));
   stopSampling.now = true;
   await sampler;
-  const viewers = (await audience.figures()).map((v, i) => ({ ...v, bytes: minus(v.bytes, atStart[i]?.bytes) }));
+  const startById = new Map(atStart.map((v) => [v.id, v]));
+  const viewers = (await audience.figures()).map((v) => ({ ...v, bytes: minus(v.bytes, startById.get(v.id)?.bytes) }));
   const secs = (Date.now() - t0) / 1000;
   const modelledSeederBytes = kind === 'sim' ? viewers.reduce((a, v) => a + v.bytes.seeder, 0) : 0;
-  const f = figures({ first: samples[0], last: samples.at(-1), samples, viewers, secs, modelledSeederBytes, seederUploaded: box.seederUploaded() });
+  const f = figures({ first: samples[0], last: samples.at(-1), samples, viewers, secs, modelledSeederBytes, seederUploaded: box.seederUploaded() - seederAtStart });
   const last = box.lastStatus();
   const out = { date: new Date().toISOString(), audience: `${kind}:${N}`, fault: FAULT || null, secs, note: audience.note || null, figures: f };
   if (fault) out.faultView = faultView(fault, before, viewers);

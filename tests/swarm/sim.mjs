@@ -205,7 +205,7 @@ class SimViewer {
   }
 
   figures(now) {
-    return { kind: 'sim', bytes: { ...this.bytes }, resumes: this.resumes, left: this.gone, ...this.player.figures(now) };
+    return { id: this.peerId, kind: 'sim', bytes: { ...this.bytes }, resumes: this.resumes, left: this.gone, ...this.player.figures(now) };
   }
 }
 
