@@ -3,7 +3,7 @@
 // `-re`) pushing to rtmp://198.18.0.1:1935/live/<key>, and a sampler of /api/status and
 // /proc/<pid> (CPU, VmRSS). The stream key is random per run, passed by environment, never printed.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,8 +17,21 @@ const repo = new URL('../..', import.meta.url).pathname;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (...a) => process.env.VERBOSE && console.error(...a);
 
-function config(work, hls) {
-  return `[http]
+const S3S_FS = process.env.VENUEBOX_S3S_FS || join(process.env.HOME || '/root', '.cache/venuebox/s3s-fs/bin/s3s-fs');
+const S3_PORT = 9000;
+
+function uplinkConfig() {
+  return `[uplink]
+enabled = true
+endpoint = "http://${HOST}:${S3_PORT}"
+bucket = "venue"
+public_base_url = "http://${HOST}:${S3_PORT}/venue"
+credentials_file = "/nonexistent"
+`;
+}
+
+function config(work, hls, uplink) {
+  return `${uplink ? uplinkConfig() : ''}[http]
 listen = "${HOST}:8080"
 [ingest]
 mode = "rtmp"
@@ -73,26 +86,34 @@ function procFigures(pid) {
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const cpuS = (Number(f[11]) + Number(f[12])) / 100; // utime + stime, USER_HZ = 100
     const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return { cpuS, rss: rss ? Number(rss[1]) * 1024 : null };
+    return { pid, cpuS, rss: rss ? Number(rss[1]) * 1024 : null };
   } catch {
     return null;
   }
 }
 
 /** Starts box + OBS; resolves to a handle (sampling, faults, close). */
-export async function startBox() {
+export async function startBox({ uplink = false } = {}) {
   const work = mkdtempSync(join(tmpdir(), 'vb-swarm-'));
   const hls = join(work, 'hls');
   const cfg = join(work, 'venuebox.toml');
-  writeFileSync(cfg, config(work, hls), { mode: 0o600 });
+  writeFileSync(cfg, config(work, hls, uplink), { mode: 0o600 });
   const key = randomBytes(12).toString('hex');
+  // The R2 stand-in: s3s-fs (SigV4-checking S3 server, as scripts/test.d/50-uplink.sh uses).
+  const r2Secret = randomBytes(16).toString('hex');
+  let s3 = null;
+  const startS3 = () => {
+    mkdirSync(join(work, 's3', 'venue'), { recursive: true });
+    s3 = spawn(S3S_FS, ['--host', HOST, '--port', String(S3_PORT), '--access-key', 'swarm-bench', '--secret-key', r2Secret, join(work, 's3')], { stdio: 'ignore' });
+  };
+  if (uplink) startS3();
   let box = null;
   let obs = null;
   const startBoxProc = () => {
     box = spawn(join(repo, 'target/debug/venuebox'), ['--config', cfg], {
       cwd: repo,
       stdio: ['ignore', 'ignore', process.env.VERBOSE ? 'inherit' : 'ignore'],
-      env: { ...process.env, RUST_LOG: 'warn', VENUEBOX_INGEST_STREAM_KEY: key, VENUEBOX_HTTP_VIEWER_DIR: join(repo, 'viewer/dist') },
+      env: { ...process.env, RUST_LOG: 'warn', VENUEBOX_INGEST_STREAM_KEY: key, VENUEBOX_R2_ACCESS_KEY_ID: 'swarm-bench', VENUEBOX_R2_SECRET_ACCESS_KEY: r2Secret, VENUEBOX_HTTP_VIEWER_DIR: join(repo, 'viewer/dist') },
     });
   };
   const startObs = () => {
@@ -148,9 +169,15 @@ export async function startBox() {
       startBoxProc();
       await waitFor('the restarted box', async () => (await status()).ingest, 30000);
     },
+    /** R2 unreachable: the S3 server stopped for `ms`, then started again on the same storage. */
+    async r2Down(ms) {
+      await stopChild(s3, 'SIGKILL');
+      await sleep(ms);
+      startS3();
+    },
     async close() {
       closing = true;
-      await Promise.all([stopChild(obs), stopChild(box)]);
+      await Promise.all([stopChild(obs), stopChild(box), stopChild(s3)]);
       rmSync(work, { recursive: true, force: true });
     },
   };

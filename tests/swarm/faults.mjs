@@ -69,6 +69,11 @@ export async function runFault(name, { box, audience, ctx, n }) {
     await box.kill(1000);
     return { name, startAt, endAt: Date.now(), detail: 'venuebox killed with SIGKILL, restarted after 1 s (as systemd Restart=always would)' };
   }
+  if (name === 'r2-down') {
+    const ms = Number(process.env.R2_DOWN_SECS || 300) * 1000;
+    await box.r2Down(ms);
+    return { name, startAt, endAt: Date.now(), detail: `R2 stand-in (s3s-fs) stopped for ${ms / 1000} s, then restarted` };
+  }
   throw new Error(`unknown fault ${name}`);
 }
 

@@ -32,7 +32,11 @@ export function figures({ first, last, samples, viewers, secs, modelledSeederByt
   const watched = viewers.reduce((a, v) => a + (v.watchedS || 0), 0);
   const stalled = viewers.reduce((a, v) => a + (v.stallS || 0), 0);
   const withProc = samples.filter((s) => s.proc);
-  const cpu = withProc.length > 1 ? withProc.at(-1).proc.cpuS - withProc[0].proc.cpuS : null;
+  let cpu = withProc.length > 1 ? 0 : null; // a restarted box counts from zero again
+  for (let i = 1; i < withProc.length; i++) {
+    const [a, b] = [withProc[i - 1].proc, withProc[i].proc];
+    cpu += a.pid === b.pid ? b.cpuS - a.cpuS : b.cpuS;
+  }
   const rss = withProc.map((s) => s.proc.rss);
   const rssNoWindow = withProc.filter((s) => s.status).map((s) => s.proc.rss - (s.status.window?.bytes || 0));
   return {
@@ -49,7 +53,7 @@ export function figures({ first, last, samples, viewers, secs, modelledSeederByt
     startupMaxS: startups.length ? Math.max(...startups) : null,
     started: startups.length,
     stallRatio: watched ? stalled / watched : null,
-    cpuPct: cpu === null ? null : (100 * cpu) / secs, // of one core (kills restart the count: see samples)
+    cpuPct: cpu === null ? null : (100 * cpu) / secs, // of one core
     rssMaxMB: rss.length ? Math.max(...rss) / 2 ** 20 : null,
     rssNoWindowMaxMB: rssNoWindow.length ? Math.max(...rssNoWindow) / 2 ** 20 : null,
     trackerMsgsPerS: trackerMsgs / secs,

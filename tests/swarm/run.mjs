@@ -27,7 +27,7 @@ async function startAudience() {
   throw new Error(`AUDIENCE must be sim:N, node:N or browsers:N, not ${kind}`);
 }
 
-const box = await startBox();
+const box = await startBox({ uplink: FAULT === 'r2-down' });
 let audience = null;
 let garbage = null;
 let churner = null;
@@ -51,8 +51,8 @@ try {
   const seederAtStart = box.seederUploaded();
   let fault = null;
   let before = null;
-  if (FAULT === 'obs-drop' || FAULT === 'sigkill') {
-    await sleep(SECS * 400);
+  if (['obs-drop', 'sigkill', 'r2-down'].includes(FAULT)) {
+    await sleep(FAULT === 'r2-down' ? 30000 : SECS * 400);
     before = await audience.figures();
     console.error(`fault ${FAULT} at ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     fault = await runFault(FAULT, { box, audience, ctx, n: N });
@@ -71,6 +71,16 @@ try {
   if (garbage) out.garbage = { clients: Math.round(N / 9), ...garbage.sent, trackerSocketErrors: last?.tracker?.socket_errors, trackerFailures: last?.tracker?.failures, signalRejected: last?.signal?.rejected_messages_total, signalClosedAbuse: last?.signal?.closed_abuse_total };
   if (churner) out.churn = { moved: churner.moved() };
   out.boxSignal = last?.signal?.viewers;
+  if (FAULT === 'r2-down') {
+    const lag = samples.filter((x) => x.status?.uplink).map((x) => x.status.uplink.lag_secs || 0);
+    const u = last?.uplink || {};
+    const lagBefore = samples.filter((x) => x.status?.uplink && x.t < (fault?.startAt ?? 0)).map((x) => x.status.uplink.lag_secs || 0);
+    out.uplink = { lagBeforeMaxS: Math.max(0, ...lagBefore), maxLagS: Math.max(0, ...lag), lagAtEndS: u.lag_secs, failures: u.failures, skipped: u.segments_skipped, objects: u.objects_uploaded };
+  }
+  if (FAULT === 'churn') {
+    const joined = viewers.filter((v) => !startById.has(v.id) && v.startupS !== null).map((v) => v.startupS).sort((a, b) => a - b);
+    out.churnJoiners = { started: joined.length, startupP50S: joined[Math.floor(joined.length / 2)], startupMaxS: joined.at(-1) };
+  }
   console.log(HEADER);
   console.log(row(`${kind}:${N}`, FAULT, Math.round(secs), f));
   if (out.faultView) {
@@ -78,7 +88,8 @@ try {
     console.log(`fault ${v.name}: ${v.detail}; ${v.stalledViewers}/${v.viewers} viewers stalled, ${v.stallS.toFixed(1)} s of stall in all; ${v.resumed} resumed, next segment ${v.recoverP50S?.toFixed(2)} s (median) / ${v.recoverMaxS?.toFixed(2)} s (max) after the fault ended`);
   }
   if (out.garbage) console.log(`garbage: ${JSON.stringify(out.garbage)}`);
-  if (out.churn) console.log(`churn: ${out.churn.moved} viewers left and as many joined`);
+  if (out.churn) console.log(`churn: ${out.churn.moved} viewers left and as many joined; joiners: ${JSON.stringify(out.churnJoiners)}`);
+  if (out.uplink) console.log(`uplink: ${JSON.stringify(out.uplink)}`);
   console.log(`bytes: ${JSON.stringify(f.bytes)}; box egress ${(f.egressBytes / 1e6).toFixed(1)} MB at ${(f.bitrateBps / 1e6).toFixed(2)} Mbit/s; box's viewer aggregate: ${JSON.stringify(out.boxSignal)}`);
   mkdirSync(RESULTS, { recursive: true });
   const file = join(RESULTS, `${out.date.replace(/[:.]/g, '-')}-${kind}${N}${FAULT ? '-' + FAULT : ''}.json`);
