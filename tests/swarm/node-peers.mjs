@@ -55,8 +55,8 @@ class NodeViewer {
   onSignal(m) {
     if (m.type === 'hello') {
       this.player.resync();
-      const newest = m.segments.filter((s) => s.torrent).at(-1);
-      if (newest) this.want(newest, Date.now());
+      // Like the viewer app, start from the window's last two segments (a segment of cushion).
+      for (const seg of m.segments.filter((s) => s.torrent).slice(-2)) this.want(seg, null);
     } else if (m.type === 'segment' && m.torrent) {
       const at = Date.now();
       setTimeout(() => this.want(m, at), this.phase);

@@ -105,8 +105,8 @@ class SimViewer {
   onSignal(m) {
     if (m.type === 'hello') {
       this.player.resync();
-      const newest = m.segments.filter((s) => s.info_hash).at(-1);
-      if (newest) this.want(newest, Date.now());
+      // Like the viewer app, start from the window's last two segments (a segment of cushion).
+      for (const seg of m.segments.filter((s) => s.info_hash).slice(-2)) this.want(seg, null);
     } else if (m.type === 'segment' && m.info_hash) {
       this.want(m, Date.now());
     } else if (m.type === 'discontinuity') {
