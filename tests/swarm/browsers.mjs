@@ -64,6 +64,7 @@ export async function startBrowsers(n, ctx) {
       if (a !== undefined && at >= a) playable.push(at - a);
     }
     const startupS = s?.startupS ?? null;
+    const pb = await v.playback();
     return {
       id: v.name,
       kind: 'browser',
@@ -74,6 +75,7 @@ export async function startBrowsers(n, ctx) {
       watchedS: v.closedAt ? v.watchedS : Math.max(0, (now - v.openedAt) / 1000 - (startupS ?? 0)),
       playable,
       completedAt,
+      longestFreezeS: pb ? pb.longestFreezeMs / 1000 : null, // the page probe's playhead, from outside the app
       left: !!v.closedAt,
     };
   };

@@ -66,8 +66,8 @@ export async function runFault(name, { box, audience, ctx, n }) {
     return { name, startAt, endAt: Date.now(), detail: 'ffmpeg (OBS) killed, restarted after 10 s' };
   }
   if (name === 'sigkill') {
-    await box.kill(1000);
-    return { name, startAt, endAt: Date.now(), detail: 'venuebox killed with SIGKILL, restarted after 1 s (as systemd Restart=always would)' };
+    await box.kill(2000);
+    return { name, startAt, endAt: Date.now(), detail: 'venuebox killed with SIGKILL, restarted after 2 s (as the image unit, Restart=always with RestartSec=2s, would)' };
   }
   if (name === 'r2-down') {
     const ms = Number(process.env.R2_DOWN_SECS || 300) * 1000;

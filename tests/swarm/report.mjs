@@ -88,5 +88,6 @@ export function faultView(fault, before, after) {
     resumed: recover.length,
     recoverP50S: pct(recover, 0.5),
     recoverMaxS: recover.length ? Math.max(...recover) : null,
+    longestFreezeMaxS: after.some((v) => v.longestFreezeS != null) ? Math.max(...after.map((v) => v.longestFreezeS || 0)) : null,
   };
 }

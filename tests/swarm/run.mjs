@@ -85,7 +85,7 @@ try {
   console.log(row(`${kind}:${N}`, FAULT, Math.round(secs), f));
   if (out.faultView) {
     const v = out.faultView;
-    console.log(`fault ${v.name}: ${v.detail}; ${v.stalledViewers}/${v.viewers} viewers stalled, ${v.stallS.toFixed(1)} s of stall in all; ${v.resumed} resumed, next segment ${v.recoverP50S?.toFixed(2)} s (median) / ${v.recoverMaxS?.toFixed(2)} s (max) after the fault ended`);
+    console.log(`fault ${v.name}: ${v.detail}; ${v.stalledViewers}/${v.viewers} viewers stalled, ${v.stallS.toFixed(1)} s of stall in all; ${v.resumed} resumed, next segment ${v.recoverP50S?.toFixed(2)} s (median) / ${v.recoverMaxS?.toFixed(2)} s (max) after the fault ended${v.longestFreezeMaxS !== null ? `; longest playhead freeze (page probe) ${v.longestFreezeMaxS.toFixed(2)} s` : ''}`);
   }
   if (out.garbage) console.log(`garbage: ${JSON.stringify(out.garbage)}`);
   if (out.churn) console.log(`churn: ${out.churn.moved} viewers left and as many joined; joiners: ${JSON.stringify(out.churnJoiners)}`);
