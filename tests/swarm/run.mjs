@@ -2,7 +2,7 @@
 // audience (AUDIENCE=browsers:N | node:N | sim:N), optionally a fault (FAULT=obs-drop | garbage |
 // churn | sigkill); samples /api/status and /proc/<pid> every second for SECS seconds, then prints
 // the figures as a Markdown row and records them as JSON in $RESULTS_DIR.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startBox, BOX, SIGNAL, TRACKER } from './box.mjs';
 import { load } from './deps.mjs';
@@ -46,6 +46,7 @@ try {
     }
   })();
   const t0 = Date.now();
+  const cpu0 = process.cpuUsage();
   const atStart = await audience.figures(); // bytes count from here
   await box.sample();
   const seederAtStart = box.seederUploaded();
@@ -63,10 +64,12 @@ try {
   const startById = new Map(atStart.map((v) => [v.id, v]));
   const viewers = (await audience.figures()).map((v) => ({ ...v, bytes: minus(v.bytes, startById.get(v.id)?.bytes) }));
   const secs = (Date.now() - t0) / 1000;
+  const cpu1 = process.cpuUsage(cpu0);
+  const driverCpuPct = (100 * (cpu1.user + cpu1.system)) / 1e6 / secs;
   const modelledSeederBytes = kind === 'sim' ? viewers.reduce((a, v) => a + v.bytes.seeder, 0) : 0;
   const f = figures({ first: samples[0], last: samples.at(-1), samples, viewers, secs, modelledSeederBytes, seederUploaded: box.seederUploaded() - seederAtStart });
   const last = box.lastStatus();
-  const out = { date: new Date().toISOString(), audience: `${kind}:${N}`, fault: FAULT || null, secs, note: audience.note || null, figures: f };
+  const out = { date: new Date().toISOString(), audience: `${kind}:${N}`, fault: FAULT || null, secs, note: audience.note || null, figures: f, driverCpuPct, uptime: readFileSync('/proc/loadavg', 'utf8').trim() };
   if (fault) out.faultView = faultView(fault, before, viewers);
   if (garbage) out.garbage = { clients: Math.round(N / 9), ...garbage.sent, trackerSocketErrors: last?.tracker?.socket_errors, trackerFailures: last?.tracker?.failures, signalRejected: last?.signal?.rejected_messages_total, signalClosedAbuse: last?.signal?.closed_abuse_total };
   if (churner) out.churn = { moved: churner.moved() };
@@ -87,6 +90,7 @@ try {
     const v = out.faultView;
     console.log(`fault ${v.name}: ${v.detail}; ${v.stalledViewers}/${v.viewers} viewers stalled, ${v.stallS.toFixed(1)} s of stall in all; ${v.resumed} resumed, next segment ${v.recoverP50S?.toFixed(2)} s (median) / ${v.recoverMaxS?.toFixed(2)} s (max) after the fault ended${v.longestFreezeMaxS !== null ? `; longest playhead freeze (page probe) ${v.longestFreezeMaxS.toFixed(2)} s` : ''}`);
   }
+  console.log(`driver process (audience${kind === 'sim' ? ' simulation' : ' control'}) CPU: ${driverCpuPct.toFixed(0)} % of one core; load average ${out.uptime}`);
   if (out.garbage) console.log(`garbage: ${JSON.stringify(out.garbage)}`);
   if (out.churn) console.log(`churn: ${out.churn.moved} viewers left and as many joined; joiners: ${JSON.stringify(out.churnJoiners)}`);
   if (out.uplink) console.log(`uplink: ${JSON.stringify(out.uplink)}`);
