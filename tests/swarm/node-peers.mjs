@@ -16,6 +16,17 @@ const KEEP = 6; // segments each viewer keeps seeding
 const BOX_ID = Buffer.from('-VB').toString('hex');
 const { WebSocket } = await load('ws').then((m) => ({ WebSocket: m.WebSocket || m }));
 const MemoryChunkStore = await load('memory-chunk-store');
+const bencode = await load('bencode');
+
+// bittorrent-tracker pools tracker sockets per URL in a process; a browser page has its own.
+// So each viewer gets its own URL (the box ignores the query) and the torrent's own announce
+// URL is taken out, or every viewer of this process would share one socket.
+function ownTorrent(b64) {
+  const t = bencode.decode(Buffer.from(b64, 'base64'));
+  delete t.announce;
+  delete t['announce-list'];
+  return Buffer.from(bencode.encode(t));
+}
 
 let nextId = 0;
 class NodeViewer {
@@ -74,7 +85,7 @@ class NodeViewer {
       clearTimeout(timer);
       this.player.complete(seg.seq, seg.duration, announcedAt, Date.now());
     };
-    const torrent = this.client.add(Buffer.from(seg.torrent, 'base64'), { announce: [trackerUrl], store: MemoryChunkStore });
+    const torrent = this.client.add(ownTorrent(seg.torrent), { announce: [`${trackerUrl}?viewer=${this.id}`], store: MemoryChunkStore });
     torrent.on('error', () => {});
     torrent.on('wire', (wire) => {
       const src = wire.peerId && wire.peerId.startsWith(BOX_ID) ? 'seeder' : 'peer';

@@ -13,7 +13,7 @@ function startProcess(k, ctx) {
   const waiting = [];
   lines.on('line', (l) => waiting.shift()?.(l));
   const next = () => new Promise((resolve) => waiting.push(resolve));
-  const ready = next();
+  const ready = Promise.race([next(), new Promise((_, reject) => child.once('exit', (code) => reject(new Error(`a Node viewer process exited (${code}) before it was ready`))))]);
   return {
     child,
     ready,
