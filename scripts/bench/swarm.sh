@@ -17,9 +17,14 @@ build_viewer
 npm_ci tests/interop
 cargo build -q -p venuebox --bin venuebox
 ns="vbs$$"
-trap 'netns_down "$ns"' EXIT
+pid=""
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; netns_down "$ns"' EXIT
+trap 'exit 143' TERM INT
 netns_up "$ns"
 echo "uptime: $(uptime)"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-ip netns exec "$ns" node tests/swarm/run.mjs
+ip netns exec "$ns" node tests/swarm/run.mjs &
+pid=$!
+wait "$pid"
+pid=""
 echo "uptime: $(uptime)"

@@ -120,7 +120,7 @@ export async function startBox({ uplink = false } = {}) {
     // ffmpeg's own output is not forwarded: its errors may name the URL, which holds the key.
     obs = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'fatal', '-re',
       '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
-      '-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', 'high', '-pix_fmt', 'yuv420p',
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-profile:v', 'baseline', '-pix_fmt', 'yuv420p',
       '-g', '60', '-keyint_min', '60', '-sc_threshold', '0',
       '-b:v', `${VIDEO_KBPS}k`, '-maxrate', `${VIDEO_KBPS}k`, '-bufsize', `${VIDEO_KBPS}k`,
       '-c:a', 'aac', '-b:a', '128k', '-f', 'flv', `rtmp://${HOST}:1935/live/${key}`], { stdio: 'ignore' });

@@ -91,6 +91,12 @@ try {
     console.log(`fault ${v.name}: ${v.detail}; ${v.stalledViewers}/${v.viewers} viewers stalled, ${v.stallS.toFixed(1)} s of stall in all; ${v.resumed} resumed, next segment ${v.recoverP50S?.toFixed(2)} s (median) / ${v.recoverMaxS?.toFixed(2)} s (max) after the fault ended${v.longestFreezeMaxS !== null ? `; longest playhead freeze (page probe) ${v.longestFreezeMaxS.toFixed(2)} s` : ''}`);
   }
   console.log(`driver process (audience${kind === 'sim' ? ' simulation' : ' control'}) CPU: ${driverCpuPct.toFixed(0)} % of one core; load average ${out.uptime}`);
+  if (kind === 'sim') {
+    const m = viewers.map((v) => v.maxTrackerPerS).sort((a, b) => a - b);
+    const t = last?.tracker || {};
+    out.trackerLimits = { viewerMaxMsgsPerS_p50: m[Math.floor(m.length / 2)], viewerMaxMsgsPerS_max: m.at(-1), rateLimited: t.rate_limited, floodCloses: t.flood_closes, socketsAccepted: t.sockets_accepted, resumes: viewers.reduce((a, v) => a + v.resumes, 0) };
+    console.log(`tracker limits: ${JSON.stringify(out.trackerLimits)}`);
+  }
   if (out.garbage) console.log(`garbage: ${JSON.stringify(out.garbage)}`);
   if (out.churn) console.log(`churn: ${out.churn.moved} viewers left and as many joined; joiners: ${JSON.stringify(out.churnJoiners)}`);
   if (out.uplink) console.log(`uplink: ${JSON.stringify(out.uplink)}`);

@@ -28,6 +28,24 @@ const sdp = (type) => template
 const bin = (hex) => Buffer.from(hex, 'hex').toString('latin1');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** At most 32 HTTP fallbacks in flight in this process (the rest wait: a late segment stalls). */
+const http = {
+  free: 32,
+  queue: [],
+  acquire() {
+    if (this.free > 0) {
+      this.free--;
+      return Promise.resolve();
+    }
+    return new Promise((r) => this.queue.push(r));
+  },
+  release() {
+    const next = this.queue.shift();
+    if (next) next();
+    else this.free++;
+  },
+};
+
 /** Shared among the simulated viewers of this process: who holds what (the model's truth). */
 class Model {
   constructor() {
@@ -99,7 +117,13 @@ class SimViewer {
   }
 
   send(ws, msg) {
-    if (ws.readyState === 1) ws.send(JSON.stringify(msg));
+    if (ws.readyState !== 1) return;
+    ws.send(JSON.stringify(msg));
+    if (ws !== this.trk) return;
+    const sec = Math.floor(Date.now() / 1000);
+    if (sec !== this.sec) [this.sec, this.inSec] = [sec, 0];
+    this.inSec++;
+    this.maxPerS = Math.max(this.maxPerS || 0, this.inSec); // tracker messages this viewer sent in one second
   }
 
   onSignal(m) {
@@ -160,6 +184,7 @@ class SimViewer {
   async deadline(p) {
     if (p.done || p.fetching) return;
     p.fetching = true;
+    await http.acquire();
     try {
       const res = await fetch(new URL(p.seg.url, this.ctx.boxUrl), { signal: AbortSignal.timeout(10000) });
       const body = await res.arrayBuffer();
@@ -169,6 +194,8 @@ class SimViewer {
     } catch {
       // the box is away: the segment is lost for this viewer (a stall shows it)
       this.drop(p.hash);
+    } finally {
+      http.release();
     }
   }
 
@@ -205,7 +232,7 @@ class SimViewer {
   }
 
   figures(now) {
-    return { id: this.peerId, kind: 'sim', bytes: { ...this.bytes }, resumes: this.resumes, left: this.gone, ...this.player.figures(now) };
+    return { id: this.peerId, kind: 'sim', bytes: { ...this.bytes }, resumes: this.resumes, maxTrackerPerS: this.maxPerS || 0, left: this.gone, ...this.player.figures(now) };
   }
 }
 
