@@ -5,7 +5,8 @@
 # tracker messages/s as a Markdown row (docs/BENCHMARKS.md "Swarm benchmark and faults").
 #   AUDIENCE=browsers:4 | node:50 | sim:1000   (default sim:50)
 #   SECS=60                                     measured seconds
-#   FAULT=obs-drop | garbage | churn | sigkill  (optional)
+#   FAULT=obs-drop | garbage | churn | sigkill | r2-down  (optional; R2_DOWN_SECS, default 300)
+#   PROFILE=release                             the box's release build (default: debug)
 # sim mode models the WebRTC transport between simulated viewers (docs/decisions/1000).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -15,7 +16,11 @@ apt_need ffmpeg iproute2
 case "${AUDIENCE:-sim:50}" in browsers:*) apt_need chromium; npm_ci tests/viewer ;; esac
 build_viewer
 npm_ci tests/interop
-cargo build -q -p venuebox --bin venuebox
+if [ "${PROFILE:-debug}" = release ]; then
+  cargo build -q --release -p venuebox --bin venuebox
+else
+  cargo build -q -p venuebox --bin venuebox
+fi
 ns="vbs$$"
 pid=""
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; netns_down "$ns"' EXIT

@@ -110,7 +110,7 @@ export async function startBox({ uplink = false } = {}) {
   let box = null;
   let obs = null;
   const startBoxProc = () => {
-    box = spawn(join(repo, 'target/debug/venuebox'), ['--config', cfg], {
+    box = spawn(join(repo, `target/${process.env.PROFILE === 'release' ? 'release' : 'debug'}/venuebox`), ['--config', cfg], {
       cwd: repo,
       stdio: ['ignore', 'ignore', process.env.VERBOSE ? 'inherit' : 'ignore'],
       env: { ...process.env, RUST_LOG: 'warn', VENUEBOX_INGEST_STREAM_KEY: key, VENUEBOX_R2_ACCESS_KEY_ID: 'swarm-bench', VENUEBOX_R2_SECRET_ACCESS_KEY: r2Secret, VENUEBOX_HTTP_VIEWER_DIR: join(repo, 'viewer/dist') },

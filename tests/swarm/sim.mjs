@@ -186,10 +186,11 @@ class SimViewer {
     p.fetching = true;
     await http.acquire();
     try {
+      if (p.done) return; // completed while waiting for a fetch slot
       const res = await fetch(new URL(p.seg.url, this.ctx.boxUrl), { signal: AbortSignal.timeout(10000) });
       const body = await res.arrayBuffer();
+      this.bytes.http += body.byteLength; // received, even if peers finished first
       if (!res.ok || p.done) return;
-      this.bytes.http += body.byteLength;
       this.complete(p, null);
     } catch {
       // the box is away: the segment is lost for this viewer (a stall shows it)
