@@ -97,8 +97,8 @@ class NodeViewer {
       try {
         const res = await fetch(new URL(seg.url, boxUrl), { signal: AbortSignal.timeout(10000) });
         const body = await res.arrayBuffer();
+        this.bytes.http += body.byteLength; // received, even if peers finished first
         if (!res.ok || done) return;
-        this.bytes.http += body.byteLength;
         finish();
         torrent.destroy(); // fetched whole over HTTP: not seeded on (webtorrent cannot adopt it)
       } catch {
