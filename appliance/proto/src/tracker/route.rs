@@ -14,8 +14,7 @@
 //! 3. Peers the newcomer exchanged an offer with within `offer_timeout` are skipped (they are
 //!    connected already; a second, crossing connection makes WebTorrent drop both).
 //! 4. The first `n` of that order get the offers, one each. Peers without data still get the
-//!    remaining offers: WebTorrent peers trade pieces as they arrive. Peers at capacity get
-//!    none (docs/decisions/1001): a newcomer may get fewer relays than it sent offers.
+//!    remaining offers: WebTorrent peers trade pieces as they arrive.
 use std::time::Instant;
 
 use super::config::TrackerConfig;
@@ -96,16 +95,7 @@ pub fn choose_targets(
     if box_wanted(swarm, can_serve, now, cfg) {
         out.push(Target::BoxSeeder);
     }
-    // A full peer gets no more offers: ranking it last was not enough, since with hundreds of
-    // newcomers per segment every surplus offer landed on the few holders (hundreds of offers
-    // a second each, measured by the swarm benchmark), whose answers then tripped the
-    // per-connection rate limit. Surplus offers are simply not sent.
-    out.extend(
-        ranked
-            .into_iter()
-            .filter(|((full, ..), _)| !full)
-            .map(|(_, id)| Target::Peer(id)),
-    );
+    out.extend(ranked.into_iter().map(|(_, id)| Target::Peer(id)));
     out.truncate(n);
     out
 }

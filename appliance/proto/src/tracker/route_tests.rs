@@ -221,20 +221,3 @@ fn two_peers_are_not_matched_twice_while_their_first_offer_is_live() {
         1
     );
 }
-
-#[test]
-fn a_full_peer_gets_no_surplus_offers() {
-    let cfg = TrackerConfig {
-        box_first_peers: 0,
-        peer_capacity: 2,
-        ..TrackerConfig::default()
-    };
-    let (mut t, t0) = registered(cfg, 40);
-    join(&mut t, t0, 1, 0);
-    let mut to_holder = 0;
-    for p in 10u8..30 {
-        let d = send(&mut t, t0, u64::from(p), &announce(IH, p, Some(Started), Some(LEN), 5));
-        to_holder += d.offers_to(1).len();
-    }
-    assert_eq!(to_holder, 2, "the holder got its capacity and no more");
-}
