@@ -175,6 +175,11 @@ export async function startBox({ uplink = false } = {}) {
       await sleep(ms);
       startS3();
     },
+    /** On SIGTERM of the driver: kill every child at once (no awaiting). */
+    killNow() {
+      closing = true;
+      for (const c of [obs, box, s3]) if (c && c.exitCode === null) c.kill('SIGKILL');
+    },
     async close() {
       closing = true;
       await Promise.all([stopChild(obs), stopChild(box), stopChild(s3)]);

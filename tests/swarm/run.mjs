@@ -28,6 +28,12 @@ async function startAudience() {
 }
 
 const box = await startBox({ uplink: FAULT === 'r2-down' });
+for (const sig of ['SIGTERM', 'SIGINT']) {
+  process.once(sig, () => {
+    box.killNow(); // a stopped benchmark leaves no box, OBS or S3 stand-in behind
+    process.exit(143);
+  });
+}
 let audience = null;
 let garbage = null;
 let churner = null;
