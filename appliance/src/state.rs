@@ -40,6 +40,8 @@ pub struct AppState {
     pub discovery: Arc<Discovery>,
     /// The staff page.
     pub admin: Arc<Admin>,
+    /// What the HTTP server sent (also a status source: `http`).
+    pub http: Arc<crate::http::counters::HttpCounters>,
 }
 
 impl AppState {
@@ -51,7 +53,11 @@ impl AppState {
         sources: Vec<Arc<dyn StatusSource>>,
         front: Front,
     ) -> Self {
+        let http = Arc::new(crate::http::counters::HttpCounters::default());
+        let mut sources = sources;
+        sources.push(http.clone());
         Self {
+            http,
             config: RwLock::new(Arc::new(config)),
             window,
             ingest,

@@ -149,3 +149,20 @@ async fn health_status_and_metrics() {
     assert!(m.contains("venuebox_window_bytes 6000"));
     svc.stop().await;
 }
+
+#[tokio::test]
+async fn segment_bytes_sent_are_counted() {
+    let (svc, _hls, _viewer) = service_with_two_segments().await;
+    let seg = format!("/hls/{}", names(&get(svc.addr, "/hls/live.m3u8").await.body)[1]);
+    assert_eq!(get(svc.addr, &seg).await.body.len(), 5000);
+    let r = request(svc.addr, "GET", &seg, &[("Range", "bytes=0-99")]).await;
+    assert_eq!(r.body.len(), 100);
+    assert_eq!(request(svc.addr, "HEAD", &seg, &[]).await.body.len(), 0);
+    let s: serde_json::Value = serde_json::from_slice(&get(svc.addr, "/api/status").await.body).unwrap();
+    assert_eq!(s["http"]["segment_responses"], 3);
+    assert_eq!(s["http"]["segment_bytes"], 5100);
+    assert!(s["http"]["body_bytes"].as_u64().unwrap() >= 5100);
+    let m = get(svc.addr, "/metrics").await.text();
+    assert!(m.contains("venuebox_http_segment_bytes_total 5100"), "{m}");
+    svc.stop().await;
+}

@@ -1,5 +1,6 @@
 //! The HTTP server: one port for the viewer, HLS, status, metrics and the WebSocket endpoints.
 
+pub mod counters;
 pub mod files;
 pub mod respond;
 pub mod router;
@@ -46,7 +47,12 @@ pub async fn serve(listener: TcpListener, state: Arc<AppState>, shutdown: Cancel
             let _permit = permit;
             let service = service_fn(move |req| {
                 let state = state.clone();
-                async move { Ok::<_, std::convert::Infallible>(router::route(req, state).await) }
+                async move {
+                    let resp = router::route(req, state.clone()).await;
+                    let body = hyper::body::Body::size_hint(resp.body()).exact().unwrap_or(0);
+                    state.http.record(body);
+                    Ok::<_, std::convert::Infallible>(resp)
+                }
             });
             let mut builder = auto::Builder::new(TokioExecutor::new());
             builder

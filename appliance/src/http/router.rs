@@ -49,7 +49,10 @@ fn hls(req: &Request<Incoming>, state: &AppState, name: &str) -> Response<Body> 
         .map(|s| s.data.clone())
         .or_else(|| window.init_segment(name).map(|i| i.data.clone()));
     if let Some(data) = data {
-        return respond::bytes(method, headers, data, respond::mime_for(name), Caching::Immutable);
+        let resp = respond::bytes(method, headers, data, respond::mime_for(name), Caching::Immutable);
+        let body = hyper::body::Body::size_hint(resp.body()).exact().unwrap_or(0);
+        state.http.record_segment(body);
+        return resp;
     }
     respond::not_found()
 }

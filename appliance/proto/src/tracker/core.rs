@@ -115,7 +115,10 @@ impl Tracker {
             Verdict::Refuse { first } => {
                 self.counters.rate_limited += 1;
                 if first {
-                    self.fail(conn, Some(Action::Announce), None, "rate limit exceeded".into());
+                    // npm bittorrent-tracker 11.x clients throw on an `announce` reply without
+                    // `info_hash` (`bin2hex(undefined)`): name the refused frame's swarm.
+                    let ih = refused_swarm(&frame, &self.cfg.decode);
+                    self.fail(conn, Some(Action::Announce), ih, "rate limit exceeded".into());
                 }
                 return;
             }
@@ -296,5 +299,17 @@ impl Tracker {
             conn,
             frame: msg.encode(),
         });
+    }
+}
+
+/// The swarm a refused frame was about, when it names one (decoded only for the first refusal).
+fn refused_swarm(frame: &Frame<'_>, limits: &super::DecodeLimits) -> Option<InfoHash> {
+    let Frame::Text(text) = frame else {
+        return None;
+    };
+    match super::request::ClientMessage::decode(text, limits) {
+        Ok(super::request::ClientMessage::Announce(a)) => Some(a.info_hash),
+        Ok(super::request::ClientMessage::Scrape(_)) => None,
+        Err(r) => r.info_hash,
     }
 }

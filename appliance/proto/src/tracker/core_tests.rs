@@ -118,6 +118,10 @@ fn a_flood_is_refused_then_closed_without_touching_other_clients() {
     let mut closed = false;
     for _ in 0..100 {
         let d = send(&mut t, t0, 1, &announce(1, 1, None, None, 1));
+        for f in d.failures() {
+            // npm clients crash on an announce failure without the swarm's info_hash.
+            assert_eq!(f.info_hash, Some(id(1)), "the refusal names the swarm");
+        }
         failures += d.failures().len();
         if d.closed.contains(&ConnId(1)) {
             closed = true;

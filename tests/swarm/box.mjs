@@ -1,0 +1,190 @@
+// The box under test in RTMP mode (`ingest.mode = "rtmp"`, debug build) inside the benchmark's
+// network namespace, ffmpeg playing OBS (1280x720 testsrc2 + sine, 2.5 Mbit/s, 2 s keyframes,
+// `-re`) pushing to rtmp://198.18.0.1:1935/live/<key>, and a sampler of /api/status and
+// /proc/<pid> (CPU, VmRSS). The stream key is random per run, passed by environment, never printed.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const HOST = '198.18.0.1';
+export const BOX = `http://${HOST}:8080`;
+export const SIGNAL = `ws://${HOST}:8080/signal`;
+export const TRACKER = `ws://${HOST}:8080/announce`;
+export const VIDEO_KBPS = 2500;
+const repo = new URL('../..', import.meta.url).pathname;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const log = (...a) => process.env.VERBOSE && console.error(...a);
+
+const S3S_FS = process.env.VENUEBOX_S3S_FS || join(process.env.HOME || '/root', '.cache/venuebox/s3s-fs/bin/s3s-fs');
+const S3_PORT = 9000;
+
+function uplinkConfig() {
+  return `[uplink]
+enabled = true
+endpoint = "http://${HOST}:${S3_PORT}"
+bucket = "venue"
+public_base_url = "http://${HOST}:${S3_PORT}/venue"
+credentials_file = "/nonexistent"
+`;
+}
+
+function config(work, hls, uplink) {
+  return `${uplink ? uplinkConfig() : ''}[http]
+listen = "${HOST}:8080"
+[ingest]
+mode = "rtmp"
+hls_dir = "${hls}"
+rtmp_listen = "${HOST}:1935"
+[discovery]
+mdns = false
+[admin]
+password = "swarm-bench-password"
+state_dir = "${work}"
+[signal]
+stats_interval_secs = 2
+[seeder]
+udp_listen = "${HOST}:0"
+public_host = "${HOST}"
+candidate_ips = ["${HOST}"]
+`;
+}
+
+/** Waits until `check()` resolves truthy (polling every 200 ms) or throws after `ms`. */
+export async function waitFor(what, check, ms = 30000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v) return v;
+    } catch {
+      // not yet
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+export async function status() {
+  return (await fetch(`${BOX}/api/status`, { signal: AbortSignal.timeout(3000) })).json();
+}
+
+function stopChild(child, signal = 'SIGTERM') {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', resolve);
+    child.kill(signal);
+    setTimeout(() => child.exitCode === null && child.kill('SIGKILL'), 3000);
+  });
+}
+
+/** /proc/<pid>: CPU seconds (user + system) and VmRSS in bytes. */
+function procFigures(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const cpuS = (Number(f[11]) + Number(f[12])) / 100; // utime + stime, USER_HZ = 100
+    const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return { pid, cpuS, rss: rss ? Number(rss[1]) * 1024 : null };
+  } catch {
+    return null;
+  }
+}
+
+/** Starts box + OBS; resolves to a handle (sampling, faults, close). */
+export async function startBox({ uplink = false } = {}) {
+  const work = mkdtempSync(join(tmpdir(), 'vb-swarm-'));
+  const hls = join(work, 'hls');
+  const cfg = join(work, 'venuebox.toml');
+  writeFileSync(cfg, config(work, hls, uplink), { mode: 0o600 });
+  const key = randomBytes(12).toString('hex');
+  // The R2 stand-in: s3s-fs (SigV4-checking S3 server, as scripts/test.d/50-uplink.sh uses).
+  const r2Secret = randomBytes(16).toString('hex');
+  let s3 = null;
+  const startS3 = () => {
+    mkdirSync(join(work, 's3', 'venue'), { recursive: true });
+    s3 = spawn(S3S_FS, ['--host', HOST, '--port', String(S3_PORT), '--access-key', 'swarm-bench', '--secret-key', r2Secret, join(work, 's3')], { stdio: 'ignore' });
+  };
+  if (uplink) startS3();
+  let box = null;
+  let obs = null;
+  const startBoxProc = () => {
+    box = spawn(join(repo, `target/${process.env.PROFILE === 'release' ? 'release' : 'debug'}/venuebox`), ['--config', cfg], {
+      cwd: repo,
+      stdio: ['ignore', 'ignore', process.env.VERBOSE ? 'inherit' : 'ignore'],
+      env: { ...process.env, RUST_LOG: 'warn', VENUEBOX_INGEST_STREAM_KEY: key, VENUEBOX_R2_ACCESS_KEY_ID: 'swarm-bench', VENUEBOX_R2_SECRET_ACCESS_KEY: r2Secret, VENUEBOX_HTTP_VIEWER_DIR: join(repo, 'viewer/dist') },
+    });
+  };
+  const startObs = () => {
+    // ffmpeg's own output is not forwarded: its errors may name the URL, which holds the key.
+    obs = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'fatal', '-re',
+      '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-profile:v', 'baseline', '-pix_fmt', 'yuv420p',
+      '-g', '60', '-keyint_min', '60', '-sc_threshold', '0',
+      '-b:v', `${VIDEO_KBPS}k`, '-maxrate', `${VIDEO_KBPS}k`, '-bufsize', `${VIDEO_KBPS}k`,
+      '-c:a', 'aac', '-b:a', '128k', '-f', 'flv', `rtmp://${HOST}:1935/live/${key}`], { stdio: 'ignore' });
+    // OBS reconnects when the box went away: so does this stand-in.
+    const me = obs;
+    me.on('exit', () => {
+      if (me === obs && !closing && !obsPaused) setTimeout(() => me === obs && !closing && !obsPaused && startObs(), 1000);
+    });
+  };
+  let closing = false;
+  let obsPaused = false;
+  startBoxProc();
+  await waitFor('the box', async () => (await status()).ingest, 30000);
+  startObs();
+  await waitFor('3 segments seeded by the box', async () => (await status()).seeder.segments.length >= 3, 60000);
+
+  const seederUp = new Map(); // info_hash -> largest `uploaded` seen (segments leave the window)
+  let last = null;
+  const handle = {
+    get pid() {
+      return box.pid;
+    },
+    /** One sample: status + process figures; keeps the seeder's per-segment uploads. */
+    async sample() {
+      const s = await status().catch(() => null);
+      const p = procFigures(box.pid);
+      if (s?.seeder) for (const seg of s.seeder.segments) seederUp.set(seg.info_hash, Math.max(seederUp.get(seg.info_hash) || 0, seg.uploaded));
+      if (s) last = s;
+      return { t: Date.now(), status: s, proc: p };
+    },
+    seederUploaded: () => [...seederUp.values()].reduce((a, b) => a + b, 0),
+    lastStatus: () => last,
+    /** OBS drops: ffmpeg killed, restarted after `ms`. */
+    async obsDrop(ms) {
+      obsPaused = true;
+      await stopChild(obs, 'SIGKILL');
+      await sleep(ms);
+      obsPaused = false;
+      startObs();
+    },
+    /** SIGKILL of the service, restarted after `ms` (the harness plays systemd's Restart=always). */
+    async kill(ms) {
+      await stopChild(box, 'SIGKILL');
+      log('box killed');
+      await sleep(ms);
+      startBoxProc();
+      await waitFor('the restarted box', async () => (await status()).ingest, 30000);
+    },
+    /** R2 unreachable: the S3 server stopped for `ms`, then started again on the same storage. */
+    async r2Down(ms) {
+      await stopChild(s3, 'SIGKILL');
+      await sleep(ms);
+      startS3();
+    },
+    /** On SIGTERM of the driver: kill every child at once (no awaiting). */
+    killNow() {
+      closing = true;
+      for (const c of [obs, box, s3]) if (c && c.exitCode === null) c.kill('SIGKILL');
+    },
+    async close() {
+      closing = true;
+      await Promise.all([stopChild(obs), stopChild(box), stopChild(s3)]);
+      rmSync(work, { recursive: true, force: true });
+    },
+  };
+  return handle;
+}
