@@ -1,4 +1,9 @@
-//! Per-connection token bucket: time is an input, refused messages count as strikes.
+//! Per-connection token bucket: time is an input; refused messages in a row count as strikes.
+//!
+//! A peer that is merely busy (answering a burst of relayed offers) gets some messages refused
+//! and goes on; only a flood, more than `max_strikes` refusals without a single allowed message
+//! between them, closes the connection. Strikes used to accumulate for the connection's life,
+//! which closed busy seeders of popular segments (docs/decisions/1001).
 use std::time::Instant;
 
 /// What to do with one incoming message.
@@ -12,7 +17,7 @@ pub enum Verdict {
         /// First refusal in a row.
         first: bool,
     },
-    /// Too many refusals: close the connection.
+    /// Too many refusals in a row: close the connection.
     Close,
 }
 
@@ -49,6 +54,7 @@ impl RateLimiter {
         if self.milli >= 1000 {
             self.milli -= 1000;
             self.in_a_row = false;
+            self.strikes = 0;
             return Verdict::Allow;
         }
         self.strikes = self.strikes.saturating_add(1);
@@ -76,8 +82,27 @@ mod tests {
         assert_eq!(r.check(t0, 2, 3, 2), Verdict::Refuse { first: true });
         assert_eq!(r.check(t0, 2, 3, 2), Verdict::Refuse { first: false });
         let t1 = t0 + Duration::from_millis(500);
-        assert_eq!(r.check(t1, 2, 3, 2), Verdict::Allow);
-        assert_eq!(r.check(t1, 2, 3, 2), Verdict::Close);
+        assert_eq!(r.check(t1, 2, 3, 2), Verdict::Allow, "refilled");
+        assert_eq!(r.check(t1, 2, 3, 2), Verdict::Refuse { first: true });
+        assert_eq!(r.check(t1, 2, 3, 2), Verdict::Refuse { first: false });
+        assert_eq!(r.check(t1, 2, 3, 2), Verdict::Close, "three refusals in a row");
+    }
+
+    #[test]
+    fn a_busy_peer_over_its_rate_for_a_long_time_is_limited_not_closed() {
+        let t0 = Instant::now();
+        let mut r = RateLimiter::new(t0, 4);
+        let (mut allowed, mut refused) = (0, 0);
+        // 10 messages a second for 60 s against a limit of 2 a second and 5 strikes.
+        for i in 0..600u64 {
+            match r.check(t0 + Duration::from_millis(100 * i), 2, 4, 5) {
+                Verdict::Allow => allowed += 1,
+                Verdict::Refuse { .. } => refused += 1,
+                Verdict::Close => panic!("closed after {i} messages"),
+            }
+        }
+        assert!((120..=125).contains(&allowed), "{allowed} allowed");
+        assert_eq!(allowed + refused, 600);
     }
 
     #[test]
