@@ -7,6 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/lib.sh
+. scripts/lib/netns.sh
 ROOT=$PWD
 command -v node >/dev/null || apt_need nodejs npm
 apt_need iproute2
@@ -15,27 +16,15 @@ cargo build -q -p venuebox --bin venuebox
 SERVER="$ROOT/target/debug/venuebox"
 
 NS="vbtrk$$"
-PEER_NS="vbtrkp$$"
 WORK=$(mktemp -d)
 SERVER_PID=""
 cleanup() {
     [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
-    ip netns del "$NS" 2>/dev/null || true
-    ip netns del "$PEER_NS" 2>/dev/null || true
+    netns_down "$NS"
     rm -rf "$WORK"
 }
 trap cleanup EXIT
-ip netns add "$NS"
-ip netns add "$PEER_NS"
-ip link add "v$NS" type veth peer name "v$PEER_NS"
-ip link set "v$NS" netns "$NS"
-ip link set "v$PEER_NS" netns "$PEER_NS"
-ip -n "$NS" addr add 198.18.0.1/24 dev "v$NS"
-ip -n "$PEER_NS" addr add 198.18.0.2/24 dev "v$PEER_NS"
-for n in "$NS" "$PEER_NS"; do ip -n "$n" link set lo up; done
-ip -n "$NS" link set "v$NS" up
-ip -n "$PEER_NS" link set "v$PEER_NS" up
-ip -n "$NS" route add default via 198.18.0.2
+netns_up "$NS" # 198.18.0.1, veth to a peer namespace, default route
 
 # The namespace is ours alone, so a fixed port cannot collide with anything.
 ADDR=198.18.0.1:8080

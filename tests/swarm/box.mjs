@@ -7,6 +7,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readFileSync } from 'nod
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitFor } from '../viewer/lib/infra.mjs';
 
 export const HOST = '198.18.0.1';
 export const BOX = `http://${HOST}:8080`;
@@ -51,20 +52,8 @@ candidate_ips = ["${HOST}"]
 `;
 }
 
-/** Waits until `check()` resolves truthy (polling every 200 ms) or throws after `ms`. */
-export async function waitFor(what, check, ms = 30000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v;
-    } catch {
-      // not yet
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
+/** The viewer tests' poller, re-exported for the swarm driver. */
+export { waitFor };
 
 export async function status() {
   return (await fetch(`${BOX}/api/status`, { signal: AbortSignal.timeout(3000) })).json();
