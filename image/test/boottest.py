@@ -174,10 +174,10 @@ def websocket_handshake(port):
     r = http_get(port, "/announce", {
         "Connection": "Upgrade", "Upgrade": "websocket",
         "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": key,
-    })
+    }, timeout=15.0)
     if r is None:
         return None, False
-    magic = "258EAFA5-E914-47DA-95CA-C5AB0DC11B65"
+    magic = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455
     want = base64.b64encode(hashlib.sha1((key + magic).encode()).digest()).decode()
     return r[0], r[1].get("sec-websocket-accept") == want
 

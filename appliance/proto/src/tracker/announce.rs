@@ -1,7 +1,7 @@
 //! Swarm core message handlers: announce (join, progress, offers, answers), stop, scrape.
 use std::time::Instant;
 
-use super::core::{BoxOffer, Frame, Output, Tracker};
+use super::core::{BoxOffer, Decoded, Frame, Output, Tracker};
 use super::id::{InfoHash, PeerId};
 use super::request::{Announce, AnnounceEvent, Answer, ClientMessage, Offer, Scrape};
 use super::route::choose_targets;
@@ -10,12 +10,16 @@ use super::{Action, AnnounceReply, DecodeError, ForwardedAnswer, ForwardedOffer,
 use super::{ScrapeFile, ScrapeReply, ServerMessage};
 
 impl Tracker {
-    pub(super) fn dispatch(&mut self, now: Instant, conn: ConnId, frame: Frame<'_>) {
-        let decoded = match frame {
+    /// Decodes one frame within the configured limits.
+    pub(super) fn decode(&self, frame: Frame<'_>) -> Decoded {
+        match frame {
             Frame::Text(text) => ClientMessage::decode(text, &self.cfg.decode),
             Frame::Binary(n) if n > self.cfg.decode.max_frame => Err(Rejected::bare(DecodeError::TooLarge(n))),
             Frame::Binary(_) => Err(Rejected::bare(DecodeError::Binary)),
-        };
+        }
+    }
+
+    pub(super) fn dispatch(&mut self, now: Instant, conn: ConnId, decoded: Decoded) {
         match decoded {
             Ok(ClientMessage::Announce(a)) => self.on_announce(now, conn, a),
             Ok(ClientMessage::Scrape(s)) => self.on_scrape(conn, s),
@@ -175,7 +179,7 @@ impl Tracker {
             match to {
                 Target::Peer(pid) => {
                     let peer = swarm.peers.get_mut(&pid).expect("targets are swarm members");
-                    push_recent(&mut peer.recent, now, cfg.peer_capacity * 2);
+                    push_recent(&mut peer.recent, now, cfg.peer_max_offers);
                     peer.link(from, now);
                     let conn_to = peer.conn;
                     let msg = ServerMessage::Offer(ForwardedOffer {

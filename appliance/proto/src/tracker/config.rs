@@ -30,8 +30,12 @@ pub struct TrackerConfig {
     pub max_peers_per_swarm: usize,
     /// Swarms one connection may be in.
     pub max_swarms_per_connection: usize,
-    /// Offers a peer may be sent per `load_window` (its spare capacity).
+    /// Offers a peer may be sent per `load_window` in one swarm before others are preferred
+    /// (its spare capacity).
     pub peer_capacity: usize,
+    /// Offers a peer is sent per `load_window` in one swarm at most: past it the peer gets no
+    /// more (a popular holder is never flooded; docs/decisions/0103).
+    pub peer_max_offers: usize,
     /// Window over which a peer's recent offers count as load.
     pub load_window: Duration,
     /// The box's own seeder gets an offer from each of the first this-many newcomers.
@@ -64,7 +68,8 @@ impl Default for TrackerConfig {
             max_open_swarms: 256,
             max_peers_per_swarm: 2048,
             max_swarms_per_connection: 128,
-            peer_capacity: 4,
+            peer_capacity: 8,
+            peer_max_offers: 16,
             load_window: Duration::from_secs(10),
             box_first_peers: 2,
             box_capacity: 8,

@@ -23,10 +23,14 @@ use std::time::Instant;
 use super::config::TrackerConfig;
 use super::id::{InfoHash, PeerId};
 use super::ratelimit::{RateLimiter, Verdict};
+use super::request::ClientMessage;
 use super::route::Rng;
 use super::stats::{Counters, Gauges};
 use super::swarm::{ConnId, Registration, Swarm};
-use super::{Action, ServerMessage};
+use super::{Action, Rejected, ServerMessage};
+
+/// A frame after decoding.
+pub(super) type Decoded = Result<ClientMessage, Rejected>;
 
 pub use super::events::{BoxAnswer, BoxOffer, CloseReason, CoreError, Frame, Output};
 
@@ -105,22 +109,42 @@ impl Tracker {
     }
 
     /// One data frame from a connection.
+    ///
+    /// Every message costs a token of the connection's rate limit except an answer to an offer
+    /// this tracker relayed to that peer: those are bounded by the routing's per-peer cap, and a
+    /// popular holder answering them must never be refused or closed (docs/decisions/0103).
     pub fn handle_frame(&mut self, now: Instant, conn: ConnId, frame: Frame<'_>) {
+        if !self.conns.contains_key(&conn) {
+            return;
+        }
+        let decoded = self.decode(frame);
+        if !self.is_expected_answer(&decoded) && !self.take_token(now, conn, &decoded) {
+            return;
+        }
+        self.dispatch(now, conn, decoded);
+    }
+
+    /// Charges one message to `conn`'s rate limit; false when it was refused or closed.
+    fn take_token(&mut self, now: Instant, conn: ConnId, decoded: &Decoded) -> bool {
         let (per_sec, burst, strikes) = (self.cfg.rate_per_sec, self.cfg.rate_burst, self.cfg.max_strikes);
         let Some(c) = self.conns.get_mut(&conn) else {
-            return;
+            return false;
         };
         match c.limiter.check(now, per_sec, burst, strikes) {
-            Verdict::Allow => {}
+            Verdict::Allow => true,
             Verdict::Refuse { first } => {
                 self.counters.rate_limited += 1;
                 if first {
                     // npm bittorrent-tracker 11.x clients throw on an `announce` reply without
                     // `info_hash` (`bin2hex(undefined)`): name the refused frame's swarm.
-                    let ih = refused_swarm(&frame, &self.cfg.decode);
+                    let ih = match decoded {
+                        Ok(ClientMessage::Announce(a)) => Some(a.info_hash),
+                        Ok(ClientMessage::Scrape(_)) => None,
+                        Err(r) => r.info_hash,
+                    };
                     self.fail(conn, Some(Action::Announce), ih, "rate limit exceeded".into());
                 }
-                return;
+                false
             }
             Verdict::Close => {
                 self.counters.flood_closes += 1;
@@ -129,10 +153,23 @@ impl Tracker {
                     conn,
                     reason: CloseReason::Flood,
                 });
-                return;
+                false
             }
         }
-        self.dispatch(now, conn, frame);
+    }
+
+    /// Whether `decoded` answers an offer this tracker relayed to the answering peer.
+    fn is_expected_answer(&self, decoded: &Decoded) -> bool {
+        let Ok(ClientMessage::Announce(a)) = decoded else {
+            return false;
+        };
+        let Some(answer) = &a.answer else {
+            return false;
+        };
+        self.swarms
+            .get(&a.info_hash)
+            .and_then(|s| s.pending.get(&(answer.to_peer_id, answer.offer_id)))
+            .is_some_and(|p| p.to == super::swarm::Target::Peer(a.peer_id))
     }
 
     /// Registers a swarm the box serves (its seeder holds the segment); idempotent.
@@ -299,17 +336,5 @@ impl Tracker {
             conn,
             frame: msg.encode(),
         });
-    }
-}
-
-/// The swarm a refused frame was about, when it names one (decoded only for the first refusal).
-fn refused_swarm(frame: &Frame<'_>, limits: &super::DecodeLimits) -> Option<InfoHash> {
-    let Frame::Text(text) = frame else {
-        return None;
-    };
-    match super::request::ClientMessage::decode(text, limits) {
-        Ok(super::request::ClientMessage::Announce(a)) => Some(a.info_hash),
-        Ok(super::request::ClientMessage::Scrape(_)) => None,
-        Err(r) => r.info_hash,
     }
 }

@@ -239,3 +239,35 @@ fn an_answer_returns_to_the_socket_the_offer_came_on() {
     );
     assert!(d.to(2).is_empty());
 }
+
+#[test]
+fn answers_to_relayed_offers_are_free_other_messages_are_limited() {
+    let c = TrackerConfig {
+        rate_burst: 2,
+        rate_per_sec: 1,
+        max_strikes: 3,
+        peer_capacity: 30,
+        peer_max_offers: 30,
+        ..cfg()
+    };
+    let (mut t, t0) = tracker(c, 40);
+    // Peer 1 spends its burst joining; then 30 newcomers each relay an offer to it.
+    send(&mut t, t0, 1, &announce(1, 1, Some(Started), Some(0), 0));
+    send(&mut t, t0, 1, &announce(1, 1, None, Some(0), 0));
+    let mut relayed = Vec::new();
+    for p in 2..32u8 {
+        let d = send(&mut t, t0, u64::from(p), &announce(1, p, Some(Started), None, 1));
+        relayed.extend(d.offers_to(1).into_iter().map(|o| (o.peer_id, o.offer_id)));
+    }
+    assert_eq!(relayed.len(), 30, "every newcomer offered to the holder");
+    for (to, offer_id) in &relayed {
+        let d = send(&mut t, t0, 1, &answer(1, 1, to.0[1], *offer_id));
+        assert!(d.failures().is_empty() && d.closed.is_empty(), "{:?}", d.failures());
+    }
+    assert_eq!(t.counters().answers_relayed, relayed.len() as u64);
+    assert_eq!(t.counters().rate_limited, 0);
+    // The bucket is still empty: anything else (an answer nobody asked for included) is refused.
+    let d = send(&mut t, t0, 1, &answer(1, 1, 2, relayed[0].1));
+    assert_eq!(d.failures()[0].reason, "rate limit exceeded");
+    assert_eq!(t.counters().rate_limited, 1);
+}

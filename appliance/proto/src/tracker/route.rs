@@ -1,7 +1,8 @@
 //! Live-aware offer routing: which peers (and whether the box's seeder) get a newcomer's offers.
 //!
-//! Policy (docs/decisions/0101), for an announce carrying `n` offers in a swarm:
-//! 1. Candidates are the other peers of the swarm. Each is ranked by, in order: whether it has
+//! Policy (docs/decisions/0101, 0103), for an announce carrying `n` offers in a swarm:
+//! 1. Candidates are the other peers of the swarm that were sent fewer than `peer_max_offers`
+//!    offers within `load_window` (a hard cap: nobody is flooded). Each is ranked by, in order: whether it has
 //!    spare capacity (fewer than `peer_capacity` offers routed to it within `load_window`),
 //!    what it holds (the whole segment, `left == 0`; then part of it, `left < length`, fewer
 //!    bytes left first; then nothing known), its current load, and a seeded random tie-break
@@ -82,11 +83,14 @@ pub fn choose_targets(
         .peers
         .iter()
         .filter(|(id, _)| *id != newcomer && !linked(id))
-        .map(|(id, p)| {
+        .filter_map(|(id, p)| {
             let load = p.load(now, cfg.load_window);
+            if load >= cfg.peer_max_offers {
+                return None;
+            }
             let full = load >= cfg.peer_capacity;
             let left = p.left.unwrap_or(u64::MAX);
-            ((full, holding(p, length), left, load, rng.next_u64()), *id)
+            Some(((full, holding(p, length), left, load, rng.next_u64()), *id))
         })
         .collect();
     ranked.sort_unstable_by_key(|(key, _)| *key);

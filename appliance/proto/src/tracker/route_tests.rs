@@ -221,3 +221,37 @@ fn two_peers_are_not_matched_twice_while_their_first_offer_is_live() {
         1
     );
 }
+
+#[test]
+fn no_peer_gets_more_than_the_hard_cap_of_offers_per_window() {
+    let cfg = TrackerConfig {
+        box_first_peers: 0,
+        peer_capacity: 2,
+        peer_max_offers: 4,
+        ..TrackerConfig::default()
+    };
+    let window = cfg.load_window;
+    let (mut t, t0) = registered(cfg, 100);
+    join(&mut t, t0, 1, 0); // the only holder
+    let mut to_holder = 0;
+    for p in 10..60u8 {
+        let d = send(&mut t, t0, u64::from(p), &announce(IH, p, Some(Started), Some(LEN), 5));
+        to_holder += d.offers_to(1).len();
+        let got = d
+            .sent
+            .iter()
+            .filter(|(_, m)| matches!(m, ServerMessage::Offer(_)))
+            .count();
+        assert!(got + d.box_offers.len() <= 5, "newcomer {p}");
+        assert!(
+            got >= 4.min(usize::from(p - 10)),
+            "newcomer {p} reaches the other peers"
+        );
+    }
+    assert_eq!(
+        to_holder, 4,
+        "the holder got its hard cap, the rest went to other peers"
+    );
+    let d = send(&mut t, t0 + window, 99, &announce(IH, 99, Some(Started), Some(LEN), 1));
+    assert_eq!(d.offers_to(1).len(), 1, "the holder is offered again after the window");
+}
