@@ -20,6 +20,22 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const { WebSocket } = await load('ws').then((m) => ({ WebSocket: m.WebSocket || m }));
 const ctx = { WebSocket, signalUrl: SIGNAL, trackerUrl: TRACKER, boxUrl: BOX };
 
+/** Waits until `n` tracker sockets are open (at most WARMUP_MAX_S, default 180 s), then
+ * WARMUP_S more (default 10 s) so every viewer has joined a few segments' swarms. */
+async function warmUp(n) {
+  const t = Date.now();
+  const max = Number(process.env.WARMUP_MAX_S || 180) * 1000;
+  let connected = 0;
+  while (n > 0 && Date.now() - t < max) {
+    connected = (await box.sample()).status?.tracker?.connections ?? 0;
+    if (connected >= n) break;
+    await sleep(1000);
+  }
+  await sleep(Number(process.env.WARMUP_S || 10) * 1000);
+  connected = (await box.sample()).status?.tracker?.connections ?? 0;
+  return { connected, secs: (Date.now() - t) / 1000 };
+}
+
 async function startAudience() {
   if (kind === 'sim') return (await import('./sim.mjs')).startSim(N, ctx);
   if (kind === 'node') return (await import('./node.mjs')).startNode(N, ctx);
@@ -42,6 +58,8 @@ try {
   console.error(`box up (pid ${box.pid}); starting audience ${kind}:${N}`);
   audience = await startAudience();
   if (audience.note) console.log(`note: ${audience.note}`);
+  const warm = await warmUp(kind === 'sim' ? N : 0);
+  console.log(`warm-up: ${warm.connected} tracker sockets open after ${warm.secs.toFixed(1)} s; measuring from here`);
   if (FAULT === 'garbage') garbage = garbageClients(Math.round(N / 9), ctx); // 10 % of all clients
   if (FAULT === 'churn') churner = churn(audience, N);
   const samples = [];
