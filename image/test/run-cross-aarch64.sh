@@ -14,15 +14,16 @@ apt_need gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user file
 rustup target list --installed | grep -qx "$TARGET" || rustup target add "$TARGET"
 
 start=$(date +%s)
-cargo build --locked --target "$TARGET" -p venuebox --bin venuebox
-bin="target/$TARGET/debug/venuebox"
+PROFILE=${CROSS_PROFILE:-cross-test} # Cargo.toml: dev without debug info
+cargo build --locked --target "$TARGET" --profile "$PROFILE" -p venuebox --bin venuebox
+bin="target/$TARGET/$PROFILE/venuebox"
 file -b "$bin" | grep -q 'ARM aarch64' || { echo "FAIL: $bin is not an aarch64 binary"; exit 1; }
 qemu-aarch64 -L /usr/aarch64-linux-gnu "$bin" --version  # the same runner as .cargo/config.toml
 built=$(date +%s)
 if [ "${CROSS_TESTS:-unit}" = all ]; then
-  cargo test --workspace --locked --target "$TARGET"
+  cargo test --workspace --locked --target "$TARGET" --profile "$PROFILE"
 else
-  cargo test --workspace --locked --target "$TARGET" --lib --bins
+  cargo test --workspace --locked --target "$TARGET" --profile "$PROFILE" --lib --bins
 fi
 done_at=$(date +%s)
 echo "cross-aarch64: build $((built - start)) s, tests under qemu-user $((done_at - built)) s"

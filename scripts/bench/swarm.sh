@@ -28,7 +28,7 @@ trap 'exit 143' TERM INT
 netns_up "$ns"
 echo "uptime: $(uptime)"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-ip netns exec "$ns" node tests/swarm/run.mjs &
+ip netns exec "$ns" node ${SWARM_NODE_FLAGS:-} tests/swarm/run.mjs &
 pid=$!
 wait "$pid"
 pid=""

@@ -1,9 +1,9 @@
-// The box under test in RTMP mode (`ingest.mode = "rtmp"`, debug build) inside the benchmark's
-// network namespace, ffmpeg playing OBS (1280x720 testsrc2 + sine, 2.5 Mbit/s, 2 s keyframes,
-// `-re`) pushing to rtmp://198.18.0.1:1935/live/<key>, and a sampler of /api/status and
+// The box under test in RTMP mode (`ingest.mode = "rtmp"`, debug or release build) inside the
+// benchmark's network namespace, ffmpeg playing OBS (a pre-encoded 1280x720 testsrc2 + sine clip,
+// 2.5 Mbit/s, 2 s keyframes, looped in real time) pushing to rtmp://198.18.0.1:1935/live/<key>, and a sampler of /api/status and
 // /proc/<pid> (CPU, VmRSS). The stream key is random per run, passed by environment, never printed.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, renameSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,6 +81,25 @@ function procFigures(pid) {
   }
 }
 
+/** The OBS stand-in's stream, encoded once and cached: 1280x720 testsrc2 at 30 fps + a sine,
+ * x264 at VIDEO_KBPS with 2 s keyframes, AAC 128 kbit/s, OBS_CLIP_SECS long (default 60). */
+function obsClip() {
+  const secs = Number(process.env.OBS_CLIP_SECS || 60);
+  const dir = new URL('../../target/swarm-bench', import.meta.url).pathname;
+  const file = join(dir, `obs-720p30-${VIDEO_KBPS}k-${secs}s.flv`);
+  if (existsSync(file)) return file;
+  mkdirSync(dir, { recursive: true });
+  const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y',
+    '-f', 'lavfi', '-i', `testsrc2=size=1280x720:rate=30:duration=${secs}`, '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${secs}`,
+    '-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', 'high', '-pix_fmt', 'yuv420p',
+    '-g', '60', '-keyint_min', '60', '-sc_threshold', '0',
+    '-b:v', `${VIDEO_KBPS}k`, '-maxrate', `${VIDEO_KBPS}k`, '-bufsize', `${VIDEO_KBPS}k`,
+    '-c:a', 'aac', '-b:a', '128k', '-f', 'flv', `${file}.tmp`], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('could not encode the OBS stand-in clip');
+  renameSync(`${file}.tmp`, file);
+  return file;
+}
+
 /** Starts box + OBS; resolves to a handle (sampling, faults, close). */
 export async function startBox({ uplink = false } = {}) {
   const work = mkdtempSync(join(tmpdir(), 'vb-swarm-'));
@@ -99,20 +118,23 @@ export async function startBox({ uplink = false } = {}) {
   let box = null;
   let obs = null;
   const startBoxProc = () => {
-    box = spawn(join(repo, `target/${process.env.PROFILE === 'release' ? 'release' : 'debug'}/venuebox`), ['--config', cfg], {
+    // BOX_BIN: another build of the service; BOX_WRAPPER: a command to run it under (e.g. a heap
+    // profiler; the CPU and RSS figures are then the wrapper's).
+    const bin = process.env.BOX_BIN || join(repo, `target/${process.env.PROFILE === 'release' ? 'release' : 'debug'}/venuebox`);
+    const [cmd, ...pre] = [...(process.env.BOX_WRAPPER || '').split(' ').filter(Boolean), bin];
+    box = spawn(cmd, [...pre, '--config', cfg], {
       cwd: repo,
       stdio: ['ignore', 'ignore', process.env.VERBOSE ? 'inherit' : 'ignore'],
       env: { ...process.env, RUST_LOG: 'warn', VENUEBOX_INGEST_STREAM_KEY: key, VENUEBOX_R2_ACCESS_KEY_ID: 'swarm-bench', VENUEBOX_R2_SECRET_ACCESS_KEY: r2Secret, VENUEBOX_HTTP_VIEWER_DIR: join(repo, 'viewer/dist') },
     });
   };
+  const clip = obsClip();
   const startObs = () => {
     // ffmpeg's own output is not forwarded: its errors may name the URL, which holds the key.
-    obs = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'fatal', '-re',
-      '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
-      '-c:v', 'libx264', '-preset', 'ultrafast', '-profile:v', 'baseline', '-pix_fmt', 'yuv420p',
-      '-g', '60', '-keyint_min', '60', '-sc_threshold', '0',
-      '-b:v', `${VIDEO_KBPS}k`, '-maxrate', `${VIDEO_KBPS}k`, '-bufsize', `${VIDEO_KBPS}k`,
-      '-c:a', 'aac', '-b:a', '128k', '-f', 'flv', `rtmp://${HOST}:1935/live/${key}`], { stdio: 'ignore' });
+    // It pushes the pre-encoded clip in real time, looped: OBS's encoder runs on another
+    // machine, so the box's 2 cores are shared only with the audience.
+    obs = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'fatal', '-re', '-stream_loop', '-1', '-i', clip,
+      '-c', 'copy', '-f', 'flv', `rtmp://${HOST}:1935/live/${key}`], { stdio: 'ignore' });
     // OBS reconnects when the box went away: so does this stand-in.
     const me = obs;
     me.on('exit', () => {

@@ -4,6 +4,7 @@
 // the figures as a Markdown row and records them as JSON in $RESULTS_DIR.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startBox, BOX, SIGNAL, TRACKER } from './box.mjs';
 import { load } from './deps.mjs';
 import { figures, row, HEADER, faultView } from './report.mjs';
@@ -71,6 +72,9 @@ try {
   })();
   const t0 = Date.now();
   const cpu0 = process.cpuUsage();
+  // The simulator's own lag: timers and messages of simulated viewers wait this long.
+  const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  loopDelay.enable();
   const atStart = await audience.figures(); // bytes count from here
   await box.sample();
   const seederAtStart = box.seederUploaded();
@@ -90,10 +94,12 @@ try {
   const secs = (Date.now() - t0) / 1000;
   const cpu1 = process.cpuUsage(cpu0);
   const driverCpuPct = (100 * (cpu1.user + cpu1.system)) / 1e6 / secs;
+  loopDelay.disable();
+  const driverLagMs = { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
   const modelledSeederBytes = kind === 'sim' ? viewers.reduce((a, v) => a + v.bytes.seeder, 0) : 0;
   const f = figures({ first: samples[0], last: samples.at(-1), samples, viewers, secs, modelledSeederBytes, seederUploaded: box.seederUploaded() - seederAtStart });
   const last = box.lastStatus();
-  const out = { date: new Date().toISOString(), audience: `${kind}:${N}`, fault: FAULT || null, secs, note: audience.note || null, figures: f, driverCpuPct, uptime: readFileSync('/proc/loadavg', 'utf8').trim() };
+  const out = { date: new Date().toISOString(), audience: `${kind}:${N}`, fault: FAULT || null, secs, note: audience.note || null, figures: f, driverCpuPct, driverLagMs, uptime: readFileSync('/proc/loadavg', 'utf8').trim() };
   if (fault) out.faultView = faultView(fault, before, viewers);
   if (garbage) out.garbage = { clients: Math.round(N / 9), ...garbage.sent, trackerSocketErrors: last?.tracker?.socket_errors, trackerFailures: last?.tracker?.failures, signalRejected: last?.signal?.rejected_messages_total, signalClosedAbuse: last?.signal?.closed_abuse_total };
   if (churner) out.churn = { moved: churner.moved() };
@@ -114,7 +120,7 @@ try {
     const v = out.faultView;
     console.log(`fault ${v.name}: ${v.detail}; ${v.stalledViewers}/${v.viewers} viewers stalled, ${v.stallS.toFixed(1)} s of stall in all; ${v.resumed} resumed, next segment ${v.recoverP50S?.toFixed(2)} s (median) / ${v.recoverMaxS?.toFixed(2)} s (max) after the fault ended${v.longestFreezeMaxS !== null ? `; longest playhead freeze (page probe) ${v.longestFreezeMaxS.toFixed(2)} s` : ''}`);
   }
-  console.log(`driver process (audience${kind === 'sim' ? ' simulation' : ' control'}) CPU: ${driverCpuPct.toFixed(0)} % of one core; load average ${out.uptime}`);
+  console.log(`driver process (audience${kind === 'sim' ? ' simulation' : ' control'}) CPU: ${driverCpuPct.toFixed(0)} % of one core, event-loop delay p50 ${driverLagMs.p50.toFixed(0)} ms / p99 ${driverLagMs.p99.toFixed(0)} ms / max ${driverLagMs.max.toFixed(0)} ms; load average ${out.uptime}`);
   if (kind === 'sim') {
     const m = viewers.map((v) => v.maxTrackerPerS).sort((a, b) => a - b);
     const t = last?.tracker || {};
