@@ -85,6 +85,7 @@ pub fn status_json(state: &AppState) -> Value {
             "segments_added": w.segments_added.load(Ordering::Relaxed),
             "segments_missing": w.segments_missing.load(Ordering::Relaxed),
             "producer_restarts": w.restarts.load(Ordering::Relaxed),
+            "playlist_reads": w.playlist_reads.load(Ordering::Relaxed),
             "errors": w.errors.load(Ordering::Relaxed),
             "last_error": *w.last_error.lock().unwrap_or_else(|p| p.into_inner()),
             "ffmpeg_starts": state.ingest.child.as_ref().map(|c| c.starts.load(Ordering::Relaxed)),

@@ -222,3 +222,24 @@ async fn window_bounds_hold_for_a_long_stream() {
     assert_eq!(svc.state.window.read().stats().bytes, 500);
     svc.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_idle_folder_is_read_only_on_the_poll() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let svc = start(hls_dir_config(d)).await;
+    std::fs::write(d.join("a0.ts"), "a0").unwrap();
+    write_atomic(d, "stream.m3u8", playlist(0, &["a0.ts"], false).as_bytes());
+    wait_segments(&svc, 1).await;
+    let reads = || async {
+        let s: serde_json::Value = serde_json::from_slice(&get(svc.addr, "/api/status").await.body).unwrap();
+        s["ingest"]["playlist_reads"].as_u64().unwrap()
+    };
+    let before = reads().await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let idle = reads().await - before;
+    // The tests' 100 ms poll reads it about 30 times. When the watcher's own reads woke it
+    // again, it read the playlist about 450 times a second.
+    assert!((15..=45).contains(&idle), "{idle} playlist reads in 3 idle seconds");
+    svc.stop().await;
+}

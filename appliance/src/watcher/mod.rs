@@ -83,6 +83,8 @@ pub struct WatchStats {
     pub errors: AtomicU64,
     /// Producer restarts seen.
     pub restarts: AtomicU64,
+    /// Times the playlist was read (a notification or the poll woke the watcher).
+    pub playlist_reads: AtomicU64,
     /// The last error, for the status page.
     pub last_error: Mutex<Option<String>>,
 }
@@ -104,7 +106,7 @@ pub async fn run(
     let (tx, mut rx) = mpsc::channel::<()>(1);
     let playlist_name = std::ffi::OsString::from(&cfg.playlist);
     let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
-        if res.is_ok_and(|ev| ev.paths.iter().any(|p| p.file_name() == Some(&playlist_name))) {
+        if res.is_ok_and(|ev| is_playlist_change(&ev, &playlist_name)) {
             let _ = tx.try_send(()); // a full channel already holds a wake-up
         }
     })?;
@@ -136,6 +138,20 @@ pub async fn run(
     }
 }
 
+/// Whether `ev` may mean the playlist called `playlist` has new content: it was created,
+/// written, closed after writing, renamed or removed. Opening and reading it do not count: the
+/// watcher's own reads raise such events, and waking on them made it re-read the playlist
+/// hundreds of times a second while idle.
+fn is_playlist_change(ev: &notify::Event, playlist: &std::ffi::OsStr) -> bool {
+    use notify::event::{AccessKind, AccessMode, EventKind};
+    let content_may_change = match ev.kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) => false,
+        _ => true,
+    };
+    content_may_change && ev.paths.iter().any(|p| p.file_name() == Some(playlist))
+}
+
 /// The watcher's state between reloads.
 struct WatchState {
     cfg: WatchConfig,
@@ -151,6 +167,7 @@ struct WatchState {
 impl WatchState {
     async fn reload(&mut self) -> Result<(), WatchError> {
         let path = self.cfg.dir.join(&self.cfg.playlist);
+        self.stats.playlist_reads.fetch_add(1, Ordering::Relaxed);
         let bytes = match read_bounded(&path, MAX_PLAYLIST_BYTES as u64).await {
             Err(WatchError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             other => other?,
@@ -276,7 +293,34 @@ async fn read_bounded(path: &Path, limit: u64) -> Result<Bytes, WatchError> {
 
 #[cfg(test)]
 mod tests {
-    use super::resolve_uri;
+    use super::{is_playlist_change, resolve_uri};
+    use notify::event::{AccessKind, AccessMode, CreateKind, EventKind, ModifyKind, RemoveKind, RenameMode};
+
+    #[test]
+    fn only_changes_to_the_playlist_wake_the_watcher() {
+        let ev = |kind, name: &str| notify::Event::new(kind).add_path(Path::new("/hls").join(name));
+        let name = std::ffi::OsStr::new("stream.m3u8");
+        let wakes = [
+            EventKind::Create(CreateKind::File),
+            EventKind::Modify(ModifyKind::Any),
+            EventKind::Modify(ModifyKind::Name(RenameMode::To)),
+            EventKind::Access(AccessKind::Close(AccessMode::Write)),
+            EventKind::Remove(RemoveKind::File),
+            EventKind::Any,
+        ];
+        for kind in wakes {
+            assert!(is_playlist_change(&ev(kind, "stream.m3u8"), name), "{kind:?}");
+            assert!(!is_playlist_change(&ev(kind, "s1.ts"), name), "{kind:?} on a segment");
+        }
+        let own_reads = [
+            EventKind::Access(AccessKind::Open(AccessMode::Any)),
+            EventKind::Access(AccessKind::Read),
+            EventKind::Access(AccessKind::Close(AccessMode::Read)),
+        ];
+        for kind in own_reads {
+            assert!(!is_playlist_change(&ev(kind, "stream.m3u8"), name), "{kind:?}");
+        }
+    }
     use std::path::Path;
 
     #[test]
