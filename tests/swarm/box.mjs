@@ -144,9 +144,16 @@ export async function startBox({ uplink = false } = {}) {
   let closing = false;
   let obsPaused = false;
   startBoxProc();
-  await waitFor('the box', async () => (await status()).ingest, 30000);
-  startObs();
-  await waitFor('3 segments seeded by the box', async () => (await status()).seeder.segments.length >= 3, 60000);
+  try {
+    await waitFor('the box', async () => (await status()).ingest, 30000);
+    startObs();
+    await waitFor('3 segments seeded by the box', async () => (await status()).seeder.segments.length >= 3, 60000);
+  } catch (e) {
+    // A box that never came up must not outlive the run (it would skew the next one).
+    closing = true;
+    for (const c of [obs, box, s3]) if (c && c.exitCode === null) c.kill('SIGKILL');
+    throw e;
+  }
 
   const seederUp = new Map(); // info_hash -> largest `uploaded` seen (segments leave the window)
   let last = null;
