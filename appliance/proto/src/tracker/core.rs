@@ -118,7 +118,7 @@ impl Tracker {
             return;
         }
         let decoded = self.decode(frame);
-        if !self.is_expected_answer(&decoded) && !self.take_token(now, conn, &decoded) {
+        if !self.is_expected_answer(conn, &decoded) && !self.take_token(now, conn, &decoded) {
             return;
         }
         self.dispatch(now, conn, decoded);
@@ -159,17 +159,23 @@ impl Tracker {
     }
 
     /// Whether `decoded` answers an offer this tracker relayed to the answering peer.
-    fn is_expected_answer(&self, decoded: &Decoded) -> bool {
+    /// The answering peer must be a member of the swarm on `conn` itself, so that a client
+    /// cannot answer for free under another peer's id.
+    fn is_expected_answer(&self, conn: ConnId, decoded: &Decoded) -> bool {
         let Ok(ClientMessage::Announce(a)) = decoded else {
             return false;
         };
         let Some(answer) = &a.answer else {
             return false;
         };
-        self.swarms
-            .get(&a.info_hash)
-            .and_then(|s| s.pending.get(&(answer.to_peer_id, answer.offer_id)))
-            .is_some_and(|p| p.to == super::swarm::Target::Peer(a.peer_id))
+        let Some(swarm) = self.swarms.get(&a.info_hash) else {
+            return false;
+        };
+        swarm.peers.get(&a.peer_id).is_some_and(|p| p.conn == conn)
+            && swarm
+                .pending
+                .get(&(answer.to_peer_id, answer.offer_id))
+                .is_some_and(|p| p.to == super::swarm::Target::Peer(a.peer_id))
     }
 
     /// Registers a swarm the box serves (its seeder holds the segment); idempotent.

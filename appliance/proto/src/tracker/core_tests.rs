@@ -260,14 +260,21 @@ fn answers_to_relayed_offers_are_free_other_messages_are_limited() {
         relayed.extend(d.offers_to(1).into_iter().map(|o| (o.peer_id, o.offer_id)));
     }
     assert_eq!(relayed.len(), 30, "every newcomer offered to the holder");
-    for (to, offer_id) in &relayed {
+    let (kept, answered) = relayed.split_last().unwrap();
+    for (to, offer_id) in answered {
         let d = send(&mut t, t0, 1, &answer(1, 1, to.0[1], *offer_id));
         assert!(d.failures().is_empty() && d.closed.is_empty(), "{:?}", d.failures());
     }
-    assert_eq!(t.counters().answers_relayed, relayed.len() as u64);
+    assert_eq!(t.counters().answers_relayed, answered.len() as u64);
     assert_eq!(t.counters().rate_limited, 0);
     // The bucket is still empty: anything else (an answer nobody asked for included) is refused.
-    let d = send(&mut t, t0, 1, &answer(1, 1, 2, relayed[0].1));
+    let d = send(&mut t, t0, 1, &answer(1, 1, 2, answered[0].1));
     assert_eq!(d.failures()[0].reason, "rate limit exceeded");
     assert_eq!(t.counters().rate_limited, 1);
+    // Another connection answering under peer 1's id pays like any other message: its burst of
+    // 2 goes, the third is refused.
+    for _ in 0..3 {
+        send(&mut t, t0, 33, &answer(1, 1, kept.0 .0[1], kept.1));
+    }
+    assert_eq!(t.counters().rate_limited, 2, "an impostor's answers cost tokens");
 }
