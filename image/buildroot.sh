@@ -8,7 +8,7 @@ BUILDROOT_SHA256=${BUILDROOT_SHA256:-}
 
 # Prints the unpacked Buildroot folder, downloading and unpacking it first if needed.
 buildroot_dir() {
-    local cache=${VENUEBOX_CACHE:-$HOME/.cache/venuebox}
+    local cache=${VB_CACHE_DIR:-$HOME/.cache/venuebox}
     local dir=$cache/buildroot-$BUILDROOT_VERSION
     if [ ! -f "$dir/Makefile" ]; then
         mkdir -p "$cache"

@@ -5,13 +5,13 @@
 # first-boot partition growth runs. No loop devices: mkfs.ext4 -d and dd into a sparse file.
 #
 # usage: image/test/mkimage.sh <venuebox-binary> <out-dir>
-# env:   VENUEBOX_CACHE (default ~/.cache/venuebox), VIEWER_DIST (default viewer/dist)
+# env:   VB_CACHE_DIR (default ~/.cache/venuebox), VIEWER_DIST (default viewer/dist)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 bin=$(readlink -f "$1")
 out=$2
-cache=${VENUEBOX_CACHE:-$HOME/.cache/venuebox}
+cache=${VB_CACHE_DIR:-$HOME/.cache/venuebox}
 overlay=$repo/buildroot-config/rootfs-overlay
 viewer=${VIEWER_DIST:-$repo/viewer/dist}
 mkdir -p "$cache" "$out"

@@ -3,7 +3,7 @@
 # overlay, units and the freshly built venuebox binary, boots it twice in QEMU (TCG, no KVM)
 # and checks the box comes up into the service on its own (image/test/boottest.py lists the
 # checks). Prints QEMU start -> /healthz. The rootfs tarball is cached under
-# $VENUEBOX_CACHE (default ~/.cache/venuebox), keyed by image/test/packages.txt + hook.
+# $VB_CACHE_DIR (default ~/.cache/venuebox), keyed by image/test/packages.txt + hook.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # shellcheck source=scripts/lib.sh

@@ -15,7 +15,7 @@ CLIENTS=${CLIENTS:-1000}
 SECS=${SECS:-10}
 OFFERS=${OFFERS:-5}
 SWARMS=${SWARMS:-20}
-AQUATIC_ROOT=${AQUATIC_ROOT:-${VENUEBOX_CACHE:-$HOME/.cache/venuebox}/aquatic}
+AQUATIC_ROOT=${AQUATIC_ROOT:-${VB_CACHE_DIR:-$HOME/.cache/venuebox}/aquatic}
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 command -v node >/dev/null || apt_need nodejs npm
 apt_need util-linux python3

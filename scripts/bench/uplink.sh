@@ -2,7 +2,7 @@
 # Uplink benchmark: throughput and segment -> object-available delay against a local s3s-fs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-cache="${VENUEBOX_CACHE:-$HOME/.cache/venuebox}/s3s-fs"
+cache="${VB_CACHE_DIR:-$HOME/.cache/venuebox}/s3s-fs"
 export S3S_FS_BIN="$cache/bin/s3s-fs"
 if [ ! -x "$S3S_FS_BIN" ]; then
   cargo install s3s-fs --version 0.14.1 --features binary --locked --quiet --root "$cache"

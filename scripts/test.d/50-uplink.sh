@@ -4,7 +4,7 @@
 # behind a fault-injecting proxy. Tests run in parallel; the 30 s outage sets the duration.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-cache="${VENUEBOX_CACHE:-$HOME/.cache/venuebox}/s3s-fs"
+cache="${VB_CACHE_DIR:-$HOME/.cache/venuebox}/s3s-fs"
 export S3S_FS_BIN="$cache/bin/s3s-fs"
 if [ ! -x "$S3S_FS_BIN" ]; then
   # 0.14.1 is the newest release that builds with Rust 1.95; the binary needs the `binary` feature.
