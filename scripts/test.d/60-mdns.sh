@@ -17,6 +17,9 @@ work=$(mktemp -d)
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  # Commands started through a backgrounded function outlive their subshell: end whatever
+  # still runs in the namespaces.
+  for ns in "$nb" "$na"; do ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true; done
   wait 2>/dev/null || true
   ip netns del "$nb" 2>/dev/null || true
   ip netns del "$na" 2>/dev/null || true
