@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { newClient } from '../interop/seeder-box.mjs';
 import { load } from './deps.mjs';
 import { VirtualPlayer } from './player-model.mjs';
+import { reconnectOnLoss } from './reconnect.mjs';
 
 const [signalUrl, trackerUrl, boxUrl, countArg] = process.argv.slice(2);
 const PHASE_MS = Number(process.env.SIM_PHASE_MS || 2000);
@@ -47,20 +48,7 @@ class NodeViewer {
   connect() {
     this.sig = new WebSocket(signalUrl);
     this.sig.on('message', (d) => this.onSignal(JSON.parse(d)));
-    const lost = () => {
-      if (this.gone || this.reconnecting) return;
-      this.reconnecting = true;
-      this.sig.terminate();
-      setTimeout(() => {
-        this.reconnecting = false;
-        if (!this.gone) {
-          this.resumes++;
-          this.connect();
-        }
-      }, 1000 + Math.random() * 1000);
-    };
-    this.sig.on('close', lost);
-    this.sig.on('error', lost);
+    reconnectOnLoss(this, [this.sig]);
   }
 
   onSignal(m) {

@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { VirtualPlayer } from './player-model.mjs';
+import { reconnectOnLoss } from './reconnect.mjs';
 
 const OFFERS = 5;
 // Client frames must be masked; a fixed mask spares the simulator crypto per frame.
@@ -105,23 +106,7 @@ class SimViewer {
     this.trk = new WebSocket(trackerUrl, WS_OPTIONS);
     this.sig.on('message', (d) => this.onSignal(JSON.parse(d)));
     this.trk.on('message', (d) => this.onTracker(JSON.parse(d)));
-    const lost = () => {
-      if (this.gone || this.reconnecting) return;
-      this.reconnecting = true;
-      this.sig.terminate();
-      this.trk.terminate();
-      setTimeout(() => {
-        this.reconnecting = false;
-        if (!this.gone) {
-          this.resumes++;
-          this.connect();
-        }
-      }, 1000 + Math.random() * 1000);
-    };
-    for (const ws of [this.sig, this.trk]) {
-      ws.on('close', lost);
-      ws.on('error', lost);
-    }
+    reconnectOnLoss(this, [this.sig, this.trk]);
   }
 
   send(ws, msg) {
