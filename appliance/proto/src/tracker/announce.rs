@@ -5,6 +5,7 @@ use super::core::{BoxOffer, Decoded, Frame, Output, Tracker};
 use super::id::{InfoHash, PeerId};
 use super::request::{Announce, AnnounceEvent, Answer, ClientMessage, Offer, Scrape};
 use super::route::choose_targets;
+use super::stream::{choose_stream_targets, take_slots, MAX_FREE_SLOTS};
 use super::swarm::{push_recent, ConnId, Peer, Pending, Swarm, Target};
 use super::{Action, AnnounceReply, DecodeError, ForwardedAnswer, ForwardedOffer, Rejected};
 use super::{ScrapeFile, ScrapeReply, ServerMessage};
@@ -119,9 +120,15 @@ impl Tracker {
             last_seen: now,
             recent: Default::default(),
             links: Default::default(),
+            free_slots: 0,
+            joined: now,
         });
         peer.conn = conn;
         peer.last_seen = now;
+        if swarm.stream.is_some() && a.answer.is_none() {
+            let wanted = a.numwant.unwrap_or(0).min(u64::from(MAX_FREE_SLOTS));
+            peer.free_slots = u32::try_from(wanted).expect("at most MAX_FREE_SLOTS");
+        }
         let became = swarm.set_progress(&pid, a.left, a.event == Some(AnnounceEvent::Completed));
         if became && !is_new {
             swarm.downloaded += 1;
@@ -164,7 +171,10 @@ impl Tracker {
         let swarm = self.swarms.get_mut(&ih).expect("ensure_swarm ran");
         let room = (2 * cfg.max_peers_per_swarm).saturating_sub(swarm.pending.len());
         let n = offers.len().min(room);
-        let targets = choose_targets(swarm, &from, n, now, cfg, &mut self.rng);
+        let targets = match swarm.stream {
+            Some(_) => choose_stream_targets(swarm, &from, n, now, cfg, &mut self.rng),
+            None => choose_targets(swarm, &from, n, now, cfg, &mut self.rng),
+        };
         let expires = now + cfg.offer_timeout;
         for (offer, to) in offers.into_iter().zip(targets) {
             swarm.pending.insert(
@@ -176,6 +186,9 @@ impl Tracker {
                     expires,
                 },
             );
+            if swarm.stream.is_some() {
+                take_slots(swarm, &from, to);
+            }
             match to {
                 Target::Peer(pid) => {
                     let peer = swarm.peers.get_mut(&pid).expect("targets are swarm members");
@@ -198,6 +211,9 @@ impl Tracker {
                     });
                 }
                 Target::BoxSeeder => {
+                    if let Some(me) = swarm.peers.get_mut(&from) {
+                        me.link(cfg.box_peer_id, now);
+                    }
                     swarm.box_offers = swarm.box_offers.saturating_add(1);
                     push_recent(&mut swarm.box_recent, now, cfg.box_capacity * 2);
                     self.counters.box_offers += 1;

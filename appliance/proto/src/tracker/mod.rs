@@ -13,6 +13,7 @@ pub mod request;
 pub mod response;
 pub mod route;
 pub mod stats;
+pub mod stream;
 pub mod swarm;
 
 #[cfg(test)]
@@ -21,6 +22,8 @@ mod core_tests;
 mod prop_tests;
 #[cfg(test)]
 mod route_tests;
+#[cfg(test)]
+mod stream_tests;
 #[cfg(test)]
 mod testkit;
 #[cfg(test)]
@@ -34,4 +37,5 @@ pub use json::{Signal, SignalKind};
 pub use request::{Announce, AnnounceEvent, Answer, ClientMessage, DecodeLimits, Offer, Scrape};
 pub use response::{AnnounceReply, Failure, ForwardedAnswer, ForwardedOffer, ScrapeFile, ScrapeReply, ServerMessage};
 pub use stats::{Counters, Gauges};
+pub use stream::{StreamSlots, MAX_FREE_SLOTS, STREAM_SEGMENT};
 pub use swarm::{ConnId, Registration};

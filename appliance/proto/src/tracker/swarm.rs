@@ -47,6 +47,11 @@ pub struct Peer {
     /// Peers it recently exchanged an offer with, either way (they are connected or about to
     /// be: a second, crossing connection makes WebTorrent drop both as duplicates).
     pub links: VecDeque<(PeerId, Instant)>,
+    /// Stream swarm only: neighbour slots it still has free (its last `numwant`, minus offers
+    /// routed to or from it since).
+    pub free_slots: u32,
+    /// When it joined the swarm (stream swarm routing prefers established members).
+    pub joined: Instant,
 }
 
 /// Most links remembered per peer (40 bytes each; at 1000 viewers in 30 swarms, 32 links per
@@ -119,6 +124,8 @@ pub struct Swarm {
     pub box_recent: VecDeque<Instant>,
     /// Last activity, for dropping idle unregistered swarms.
     pub last_active: Instant,
+    /// Set for the stream swarm of the live mesh (docs/LIVE-MESH.md).
+    pub stream: Option<super::stream::StreamSlots>,
 }
 
 impl Swarm {
@@ -133,6 +140,7 @@ impl Swarm {
             box_offers: 0,
             box_recent: VecDeque::new(),
             last_active: now,
+            stream: None,
         }
     }
 
