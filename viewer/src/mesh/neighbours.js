@@ -1,0 +1,124 @@
+// The neighbour set: peer connections from the stream swarm's tracker, one live link per data
+// channel, at most one link per remote peer, `neighbours` wanted and `maxLinks` at most. A lost
+// link is replaced by announcing again with numwant = free slots; nothing here is per segment.
+import { LiveLink } from './wire.js';
+import { Holdings } from './scheduler.js';
+import { startTracker } from './tracker.js';
+
+export class Neighbours {
+  /** `hooks`: {onReady(state), onClose(state)}; `linkOpts`: LiveLink options besides channel. */
+  constructor({ neighbours, maxLinks, reannounceMs, linkOpts, hooks, timers, maxSegments }) {
+    Object.assign(this, { want: neighbours, maxLinks, reannounceMs, linkOpts, hooks, timers, maxSegments });
+    this.links = new Map(); // remote peer id -> state {link, holdings, initiator}
+    this.connecting = new Set(); // RtcPeers, and links before their handshake
+    this.tracker = null;
+    this.reannounceTimer = null;
+    this.counts = { linksOpened: 0, linksClosed: 0, extraPeerConnections: 0 };
+    this.destroyed = false;
+  }
+
+  /** Announces to the tracker (once per session; the client re-announces at its interval). */
+  start({ trackerUrl, infoHash, peerId, RTCPeerConnection, rtcConfig, peerOpts, onWarning }) {
+    this.tracker = startTracker({
+      trackerUrl, infoHash, peerId, RTCPeerConnection, rtcConfig, peerOpts, onWarning,
+      numwant: () => this.freeSlots(),
+      allowPeer: () => this.size() < this.maxLinks,
+      onPeer: (peer) => this.onPeer(peer),
+    });
+  }
+
+  get peerConnectionsCreated() {
+    return (this.tracker?.created || 0) + this.counts.extraPeerConnections;
+  }
+
+  /** Links open or being set up (answered offers and data channels in their handshake). */
+  size() {
+    let answered = 0;
+    for (const c of this.connecting) if (!c.initiator || c.id) answered++;
+    return this.links.size + answered;
+  }
+
+  freeSlots() {
+    return Math.max(0, this.want - this.size());
+  }
+
+  /** Ready links' states. */
+  ready() {
+    return [...this.links.values()];
+  }
+
+  onPeer(peer) {
+    if (this.destroyed) return peer.destroy();
+    this.connecting.add(peer);
+    peer.once('connect', () => {
+      this.connecting.delete(peer);
+      this.addChannel(peer.channel, { initiator: peer.initiator, peer });
+    });
+    peer.once('close', () => {
+      if (this.connecting.delete(peer)) this.lost();
+    });
+  }
+
+  /** Runs a live link over an open data channel (from the tracker's peers, or given directly). */
+  addChannel(channel, { initiator = false, peer = null } = {}) {
+    const link = new LiveLink({ channel, ...this.linkOpts });
+    const state = { link, initiator, peer, holdings: new Holdings(this.maxSegments) };
+    this.connecting.add(link);
+    link.once('ready', () => {
+      this.connecting.delete(link);
+      this.onReady(state);
+    });
+    link.once('close', () => {
+      this.connecting.delete(link);
+      peer?.destroy();
+      if (this.links.get(link.peerId) === state) {
+        this.links.delete(link.peerId);
+        this.counts.linksClosed++;
+        this.hooks.onClose(state);
+      }
+      this.lost();
+    });
+    return link;
+  }
+
+  onReady(state) {
+    const id = state.link.peerId;
+    const old = this.links.get(id);
+    if (old && !this.prefer(state, old)) return state.link.close('duplicate link');
+    if (!old && this.links.size >= this.maxLinks) return state.link.close('too many links');
+    this.links.set(id, state); // before closing the old one, so its close is not counted as a loss
+    old?.link.close('duplicate link');
+    this.counts.linksOpened++;
+    this.hooks.onReady(state);
+  }
+
+  /** Of two links to one peer both ends keep the one the lower peer id initiated. */
+  prefer(a, b) {
+    if (a.initiator === b.initiator) return false;
+    const ownLower = this.linkOpts.peerId < a.link.peerId;
+    return a.initiator === ownLower;
+  }
+
+  /** A link or connection was lost: announce again (debounced) for the free slots. */
+  lost() {
+    if (this.destroyed || this.reannounceTimer || !this.tracker) return;
+    this.reannounceTimer = this.timers.setTimeout(() => {
+      this.reannounceTimer = null;
+      const n = this.freeSlots();
+      if (n > 0 && !this.destroyed) this.tracker.announce(n);
+    }, this.reannounceMs);
+  }
+
+  tick(now) {
+    for (const c of this.connecting) if (c instanceof LiveLink) c.tick(now);
+    for (const s of this.links.values()) s.link.tick(now);
+  }
+
+  destroy() {
+    this.destroyed = true;
+    this.timers.clearTimeout(this.reannounceTimer);
+    this.tracker?.destroy();
+    for (const c of [...this.connecting]) (c.close || c.destroy).call(c, 'engine stopped');
+    for (const s of [...this.links.values()]) s.link.close('engine stopped');
+  }
+}

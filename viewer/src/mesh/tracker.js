@@ -1,0 +1,73 @@
+// The stream swarm's announces, with npm `bittorrent-tracker`'s client (as webtorrent uses it):
+// one client for the session, `numwant` = free neighbour slots on every announce (the box's
+// tracker keeps it as this peer's free slots), peers built on the injected RTCPeerConnection.
+import Client from 'bittorrent-tracker/client';
+import { RtcPeer } from './rtc-peer.js';
+
+/** The tracker client reads `process.browser` when constructed; pages have no `process`. */
+function ensureProcess() {
+  if (typeof globalThis.process === 'undefined') globalThis.process = { browser: true, env: {} };
+}
+
+/**
+ * Starts announcing. `makePeer(opts)` may return null to refuse a remote offer (no slot);
+ * `onPeer(peer)` gets every peer, before it connects; `numwant()` the free slots.
+ */
+export function startTracker({ trackerUrl, infoHash, peerId, RTCPeerConnection, rtcConfig, peerOpts, numwant, onPeer, onWarning, allowPeer }) {
+  ensureProcess();
+  const client = new Client({
+    infoHash,
+    peerId,
+    announce: [trackerUrl],
+    port: 443, // unused by WebSocket trackers; required in Node
+    rtcConfig,
+    wrtc: { RTCPeerConnection }, // honoured by old simple-peer only; see createPeer below
+    getAnnounceOpts: () => ({ numwant: numwant() }),
+  });
+  let created = 0;
+  const createPeer = (tracker, opts = {}) => {
+    if (!opts.initiator && !allowPeer()) return refusedPeer();
+    created++;
+    const peer = new RtcPeer({ RTCPeerConnection, config: rtcConfig, initiator: !!opts.initiator, ...peerOpts });
+    const onError = (err) => {
+      client.emit('warning', new Error(`Connection error: ${err.message}`));
+      peer.destroy();
+    };
+    peer.once('error', onError);
+    peer.once('connect', () => peer.off('error', onError));
+    return peer;
+  };
+  // The WebSocket tracker builds peers in `_createPeer` with simple-peer, which would use its own
+  // RTCPeerConnection: route them to ours.
+  for (const tracker of client._trackers) tracker._createPeer = (opts) => createPeer(tracker, opts);
+  client.on('peer', (peer) => peer instanceof RtcPeer && onPeer(peer));
+  client.on('warning', (e) => onWarning?.(e));
+  client.on('error', (e) => onWarning?.(e));
+  client.start();
+  return {
+    client,
+    get created() {
+      return created;
+    },
+    /** Announces now, asking for `n` more neighbours. */
+    announce(n) {
+      if (!client.destroyed) client.update({ numwant: n });
+    },
+    destroy() {
+      if (client.destroyed) return;
+      try {
+        client.stop();
+      } catch {
+        // socket gone
+      }
+      client.destroy();
+    },
+  };
+}
+
+/** A peer that never answers: the tracker's offer is dropped without a peer connection. */
+function refusedPeer() {
+  const noop = () => {};
+  const peer = { destroyed: true, once: noop, on: noop, off: noop, removeListener: noop, signal: noop, destroy: noop, emit: noop };
+  return peer;
+}
