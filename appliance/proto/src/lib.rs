@@ -4,6 +4,7 @@
 
 pub mod bencode;
 pub mod http_path;
+pub mod live;
 pub mod m3u8;
 pub mod range;
 pub mod rtmp;
