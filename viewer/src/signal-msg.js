@@ -83,7 +83,7 @@ export function parseSegment(m) {
 }
 
 function hello(m) {
-  onlyFields(m, ['v', 'type', 'tracker_url', 'stats_interval_secs', 'stream', 'segments'], 'hello');
+  onlyFields(m, ['v', 'type', 'tracker_url', 'stats_interval_secs', 'stream', 'segments', 'swarm'], 'hello');
   need(isObject(m.stream), 'stream', 'not an object');
   onlyFields(m.stream, ['state', 'container', 'playlist_url', 'r2_playlist_url'], 'stream');
   need(['waiting', 'live', 'ended'].includes(m.stream.state), 'stream.state', 'unknown state');
@@ -98,7 +98,18 @@ function hello(m) {
     state: m.stream.state,
     r2Playlist: url(m.stream.r2_playlist_url ?? null, 'r2_playlist_url', 'http', true),
     segments,
+    swarm: swarm(m.swarm ?? null),
   };
+}
+
+/** The live mesh's stream swarm (docs/LIVE-MESH.md), or null: play over HTTP. */
+function swarm(m) {
+  if (m === null) return null;
+  need(isObject(m), 'swarm', 'not an object');
+  onlyFields(m, ['info_hash', 'neighbours'], 'swarm');
+  need(typeof m.info_hash === 'string' && /^[0-9a-f]{40}$/.test(m.info_hash), 'swarm.info_hash', 'not 40 lowercase hex');
+  need(Number.isSafeInteger(m.neighbours) && m.neighbours >= 1 && m.neighbours <= 16, 'swarm.neighbours', 'out of range');
+  return { infoHash: m.info_hash, neighbours: m.neighbours };
 }
 
 /** Parses a text frame from the box into `{type, ...}`. */

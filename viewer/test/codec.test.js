@@ -83,6 +83,7 @@ test('parseMessage reads every documented box message (docs/SIGNALING.md example
   assert.equal(hello.tracker, 'ws://venuebox.local:8080/announce');
   assert.equal(hello.statsIntervalS, 5);
   assert.equal(hello.segments[0].torrent, null);
+  assert.deepEqual(hello.swarm, { infoHash: '6f2b1d1e3c4a5b6978877665544332211009f8e7', neighbours: 6 });
   const seg = parseMessage(vector('segment.json')).segment;
   assert.equal(seg.r2Url, 'https://media.example.org/venue/seg-3527381042.ts');
   assert.equal(seg.infoHash, '0123456789abcdef0123456789abcdef01234567');
@@ -122,6 +123,8 @@ test('parseMessage rejects malformed messages with SignalMessageError', () => {
     mutate({ surprise: true }),
     JSON.stringify({ ...JSON.parse(vector('hello.json')), tracker_url: 'http://x/announce' }),
     JSON.stringify({ ...JSON.parse(vector('hello.json')), segments: 'x' }),
+    JSON.stringify({ ...JSON.parse(vector('hello.json')), swarm: { info_hash: 'AB', neighbours: 6 } }),
+    JSON.stringify({ ...JSON.parse(vector('hello.json')), swarm: { info_hash: '6f2b1d1e3c4a5b6978877665544332211009f8e7', neighbours: 0 } }),
   ];
   for (const b of bad) assert.throws(() => parseMessage(b), SignalMessageError, b);
 });

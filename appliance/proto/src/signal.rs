@@ -178,7 +178,23 @@ pub struct Hello {
     pub stats_interval_secs: u32,
     /// The window, oldest first.
     pub segments: Vec<SegmentInfo>,
+    /// The stream swarm of the live mesh (docs/LIVE-MESH.md); absent: play over HTTP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swarm: Option<SwarmInfo>,
 }
+
+/// The live mesh's stream swarm as the hello names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SwarmInfo {
+    /// Info hash viewers announce to the box's tracker.
+    pub info_hash: InfoHashHex,
+    /// Neighbours a viewer keeps (1-16).
+    pub neighbours: u32,
+}
+
+/// Most neighbours a hello may ask a viewer to keep.
+pub const MAX_NEIGHBOURS: u32 = 16;
 
 /// Messages from the box to a viewer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -331,6 +347,9 @@ impl ServerMessage {
                 }
                 if h.segments.windows(2).any(|w| w[0].seq >= w[1].seq) {
                     return Err(SignalError::invalid("segments", "sequence numbers must increase"));
+                }
+                if h.swarm.as_ref().is_some_and(|s| !(1..=MAX_NEIGHBOURS).contains(&s.neighbours)) {
+                    return Err(SignalError::invalid("swarm.neighbours", "out of range"));
                 }
                 h.segments.iter().try_for_each(SegmentInfo::validate)
             }

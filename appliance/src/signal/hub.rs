@@ -77,6 +77,7 @@ impl Announcer {
             tracker_url,
             stats_interval_secs,
             segments: cache.segments.iter().map(|s| (**s).clone()).collect(),
+            swarm: None,
         };
         (ServerMessage::Hello(hello), self.tx.subscribe())
     }

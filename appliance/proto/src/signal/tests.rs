@@ -153,6 +153,22 @@ fn hello_requires_increasing_sequences() {
     assert!(ServerMessage::Hello(h).encode().is_err());
 }
 
+#[test]
+fn hello_names_the_stream_swarm_within_bounds() {
+    let ServerMessage::Hello(mut h) = ServerMessage::decode(EXAMPLES[0].1.as_bytes()).unwrap() else {
+        unreachable!()
+    };
+    let swarm = h.swarm.clone().expect("the vector names a swarm");
+    assert_eq!(swarm.neighbours, 6);
+    h.swarm = Some(SwarmInfo { neighbours: 0, ..swarm.clone() });
+    assert!(ServerMessage::Hello(h.clone()).encode().is_err());
+    h.swarm = Some(SwarmInfo { neighbours: MAX_NEIGHBOURS + 1, ..swarm });
+    assert!(ServerMessage::Hello(h.clone()).encode().is_err());
+    h.swarm = None;
+    let text = ServerMessage::Hello(h).encode().unwrap();
+    assert!(!text.contains("swarm"), "an older hello stays as it was: {text}");
+}
+
 fn arb_stats() -> impl Strategy<Value = ViewerStats> {
     (
         0..=MAX_COUNTER,
