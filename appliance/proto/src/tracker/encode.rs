@@ -1,7 +1,7 @@
 //! Encoding of client messages, byte for byte as the npm bittorrent-tracker client writes them.
 use super::id::Id20;
 use super::json;
-use super::request::{Announce, Scrape};
+use super::request::{Announce, ClientMessage, Scrape};
 
 fn push_opt_u64(out: &mut String, key: &str, v: Option<u64>) {
     if let Some(v) = v {
@@ -16,7 +16,7 @@ fn push_id(out: &mut String, key: &str, id: &Id20) {
     id.write_json(out);
 }
 
-pub(super) fn encode_announce(a: &Announce) -> String {
+fn encode_announce(a: &Announce) -> String {
     let mut out = String::with_capacity(256 + a.offers.len() * 1500);
     out.push('{');
     push_opt_u64(&mut out, "numwant", a.numwant);
@@ -58,7 +58,7 @@ pub(super) fn encode_announce(a: &Announce) -> String {
     out
 }
 
-pub(super) fn encode_scrape(s: &Scrape) -> String {
+fn encode_scrape(s: &Scrape) -> String {
     let mut out = String::from("{\"action\":\"scrape\"");
     match s {
         Scrape::All => {}
@@ -79,4 +79,14 @@ pub(super) fn encode_scrape(s: &Scrape) -> String {
     }
     out.push('}');
     out
+}
+
+impl ClientMessage {
+    /// Encodes as JSON text, fields in the order the JS client writes them.
+    pub fn encode(&self) -> String {
+        match self {
+            Self::Announce(a) => encode_announce(a),
+            Self::Scrape(s) => encode_scrape(s),
+        }
+    }
 }

@@ -37,5 +37,5 @@ pub use json::{Signal, SignalKind};
 pub use request::{Announce, AnnounceEvent, Answer, ClientMessage, DecodeLimits, Offer, Scrape};
 pub use response::{AnnounceReply, Failure, ForwardedAnswer, ForwardedOffer, ScrapeFile, ScrapeReply, ServerMessage};
 pub use stats::{Counters, Gauges};
-pub use stream::{StreamSlots, MAX_FREE_SLOTS, STREAM_SEGMENT};
-pub use swarm::{ConnId, Registration};
+pub use stream::{MAX_FREE_SLOTS, STREAM_SEGMENT};
+pub use swarm::{ConnId, Registration, StreamSlots};

@@ -177,14 +177,6 @@ impl ClientMessage {
             None => Err(Rejected::bare(DecodeError::InvalidAction)),
         }
     }
-
-    /// Encodes as JSON text, fields in the order the JS client writes them.
-    pub fn encode(&self) -> String {
-        match self {
-            Self::Announce(a) => super::encode::encode_announce(a),
-            Self::Scrape(s) => super::encode::encode_scrape(s),
-        }
-    }
 }
 
 fn parse_object(text: &str) -> Result<Wire<'_>, Rejected> {

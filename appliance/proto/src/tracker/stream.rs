@@ -18,7 +18,7 @@ use super::core::Tracker;
 use super::events::CoreError;
 use super::id::{InfoHash, PeerId};
 use super::route::Rng;
-use super::swarm::{Registration, Swarm, Target};
+use super::swarm::{Registration, StreamSlots, Swarm, Target};
 
 /// The `Registration::segment` key of the stream swarm: no window segment has it, so
 /// [`Tracker::drop_segment`] never drops the stream swarm.
@@ -26,14 +26,6 @@ pub const STREAM_SEGMENT: u64 = u64::MAX;
 
 /// Most neighbour slots a peer may claim with `numwant` (the viewer default is 6).
 pub const MAX_FREE_SLOTS: u32 = 16;
-
-/// What only the stream swarm has.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct StreamSlots {
-    /// Free neighbour slots of the box's seeder, as it last reported them minus offers routed
-    /// to it since.
-    pub box_free: u32,
-}
 
 impl Tracker {
     /// Registers the stream swarm (idempotent); the box's seeder starts with `box_free` slots.

@@ -125,7 +125,15 @@ pub struct Swarm {
     /// Last activity, for dropping idle unregistered swarms.
     pub last_active: Instant,
     /// Set for the stream swarm of the live mesh (docs/LIVE-MESH.md).
-    pub stream: Option<super::stream::StreamSlots>,
+    pub stream: Option<StreamSlots>,
+}
+
+/// What only the stream swarm has (docs/LIVE-MESH.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StreamSlots {
+    /// Free neighbour slots of the box's seeder, as it last reported them minus offers routed
+    /// to it since.
+    pub box_free: u32,
 }
 
 impl Swarm {
