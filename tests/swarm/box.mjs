@@ -1,7 +1,9 @@
 // The box under test in RTMP mode (`ingest.mode = "rtmp"`, debug or release build) inside the
 // benchmark's network namespace, ffmpeg playing OBS (a pre-encoded 1280x720 testsrc2 + sine clip,
-// 2.5 Mbit/s, 2 s keyframes, looped in real time) pushing to rtmp://198.18.0.1:1935/live/<key>, and a sampler of /api/status and
-// /proc/<pid> (CPU, VmRSS). The stream key is random per run, passed by environment, never printed.
+// 2.5 Mbit/s video by default or STREAM_KBPS in all, 2 s keyframes, looped in real time) pushing to
+// rtmp://198.18.0.1:1935/live/<key>, and a sampler of /api/status, /proc/<pid> (CPU, VmRSS) and the
+// counters of the box's side of the veth (VB_VETH, when the audience is in the other namespace).
+// The stream key is random per run, passed by environment, never printed.
 import { existsSync, mkdtempSync, mkdirSync, renameSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -13,7 +15,14 @@ export const HOST = '198.18.0.1';
 export const BOX = `http://${HOST}:8080`;
 export const SIGNAL = `ws://${HOST}:8080/signal`;
 export const TRACKER = `ws://${HOST}:8080/announce`;
-export const VIDEO_KBPS = 2500;
+/** Video and audio kbit/s of the OBS stand-in: 2500 + 128 by default; STREAM_KBPS=k makes the
+ * two add up to k (audio 64 kbit/s below 1000). */
+export function streamRates(streamKbps = Number(process.env.STREAM_KBPS || 0)) {
+  if (!streamKbps) return { video: 2500, audio: 128 };
+  const audio = streamKbps < 1000 ? 64 : 128;
+  if (streamKbps - audio < 100) throw new Error(`STREAM_KBPS=${streamKbps} leaves too little for video`);
+  return { video: streamKbps - audio, audio };
+}
 const repo = new URL('../..', import.meta.url).pathname;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (...a) => process.env.VERBOSE && console.error(...a);
@@ -82,26 +91,42 @@ function procFigures(pid) {
 }
 
 /** The OBS stand-in's stream, encoded once and cached: 1280x720 testsrc2 at 30 fps + a sine,
- * x264 at VIDEO_KBPS with 2 s keyframes, AAC 128 kbit/s, OBS_CLIP_SECS long (default 60). */
-function obsClip() {
+ * x264 at `video` kbit/s with 2 s keyframes, AAC at `audio`, OBS_CLIP_SECS long (default 60). */
+function obsClip({ video, audio }) {
   const secs = Number(process.env.OBS_CLIP_SECS || 60);
   const dir = new URL('../../target/swarm-bench', import.meta.url).pathname;
-  const file = join(dir, `obs-720p30-${VIDEO_KBPS}k-${secs}s.flv`);
+  const file = join(dir, `obs-720p30-${video}k${audio === 128 ? '' : `-a${audio}k`}-${secs}s.flv`);
   if (existsSync(file)) return file;
   mkdirSync(dir, { recursive: true });
   const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y',
     '-f', 'lavfi', '-i', `testsrc2=size=1280x720:rate=30:duration=${secs}`, '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${secs}`,
     '-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', 'high', '-pix_fmt', 'yuv420p',
     '-g', '60', '-keyint_min', '60', '-sc_threshold', '0',
-    '-b:v', `${VIDEO_KBPS}k`, '-maxrate', `${VIDEO_KBPS}k`, '-bufsize', `${VIDEO_KBPS}k`,
-    '-c:a', 'aac', '-b:a', '128k', '-f', 'flv', `${file}.tmp`], { stdio: 'inherit' });
+    '-b:v', `${video}k`, '-maxrate', `${video}k`, '-bufsize', `${video}k`,
+    '-c:a', 'aac', '-b:a', `${audio}k`, '-f', 'flv', `${file}.tmp`], { stdio: 'inherit' });
   if (r.status !== 0) throw new Error('could not encode the OBS stand-in clip');
   renameSync(`${file}.tmp`, file);
   return file;
 }
 
+/** Bytes sent and received on `dev` (this process's network namespace), or null. */
+export function ifaceCounters(dev = process.env.VB_VETH) {
+  if (!dev) return null;
+  try {
+    for (const line of readFileSync('/proc/net/dev', 'utf8').split('\n')) {
+      const [name, rest] = line.split(':');
+      if (name?.trim() !== dev) continue;
+      const f = rest.trim().split(/\s+/).map(Number);
+      return { rx: f[0], tx: f[8] };
+    }
+  } catch {
+    // no such file outside Linux
+  }
+  return null;
+}
+
 /** Starts box + OBS; resolves to a handle (sampling, faults, close). */
-export async function startBox({ uplink = false } = {}) {
+export async function startBox({ uplink = false, streamKbps } = {}) {
   const work = mkdtempSync(join(tmpdir(), 'vb-swarm-'));
   const hls = join(work, 'hls');
   const cfg = join(work, 'venuebox.toml');
@@ -128,7 +153,8 @@ export async function startBox({ uplink = false } = {}) {
       env: { ...process.env, RUST_LOG: 'warn', VENUEBOX_INGEST_STREAM_KEY: key, VENUEBOX_R2_ACCESS_KEY_ID: 'swarm-bench', VENUEBOX_R2_SECRET_ACCESS_KEY: r2Secret, VENUEBOX_HTTP_VIEWER_DIR: join(repo, 'viewer/dist') },
     });
   };
-  const clip = obsClip();
+  const rates = streamRates(streamKbps);
+  const clip = obsClip(rates);
   const startObs = () => {
     // ffmpeg's own output is not forwarded: its errors may name the URL, which holds the key.
     // It pushes the pre-encoded clip in real time, looped: OBS's encoder runs on another
@@ -161,13 +187,15 @@ export async function startBox({ uplink = false } = {}) {
     get pid() {
       return box.pid;
     },
+    rates,
     /** One sample: status + process figures; keeps the seeder's per-segment uploads. */
     async sample() {
       const s = await status().catch(() => null);
       const p = procFigures(box.pid);
+      const veth = ifaceCounters();
       if (s?.seeder) for (const seg of s.seeder.segments) seederUp.set(seg.info_hash, Math.max(seederUp.get(seg.info_hash) || 0, seg.uploaded));
       if (s) last = s;
-      return { t: Date.now(), status: s, proc: p };
+      return { t: Date.now(), status: s, proc: p, veth, seederUploaded: handle.seederUploaded() };
     },
     seederUploaded: () => [...seederUp.values()].reduce((a, b) => a + b, 0),
     lastStatus: () => last,

@@ -6,6 +6,9 @@ const pct = (xs, q) => {
 };
 const f1 = (x, d = 1) => (x === null || x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d));
 
+/** Bytes the box's seeder sent as a live-mesh member (frames; `seeder.mesh` of /api/status). */
+const meshSent = (s) => s.status?.seeder?.mesh?.bytes_sent || 0;
+
 /** Figures from the first and last samples, all samples, and the viewers' own figures. */
 export function figures({ first, last, samples, viewers, secs, modelledSeederBytes = 0, seederUploaded }) {
   const bytes = { peer: 0, seeder: 0, http: 0 };
@@ -19,13 +22,15 @@ export function figures({ first, last, samples, viewers, secs, modelledSeederByt
   // After a box restart its counters start again: sum the increases between samples.
   let httpBytes = 0;
   let trackerMsgs = 0;
+  let meshBytes = 0;
   for (let i = 1; i < samples.length; i++) {
     const [a, b] = [samples[i - 1], samples[i]];
     if (!a.status || !b.status) continue;
     httpBytes += Math.max(0, httpSeg(b) - httpSeg(a));
+    meshBytes += Math.max(0, meshSent(b) - meshSent(a));
     trackerMsgs += Math.max(0, trk(b) - trk(a));
   }
-  const egress = httpBytes + seederUploaded + modelledSeederBytes;
+  const egress = httpBytes + seederUploaded + meshBytes + modelledSeederBytes;
   const bitrate = last.status?.ingest?.bitrate_bps || first.status?.ingest?.bitrate_bps || null;
   const playable = viewers.flatMap((v) => v.playable || []);
   const startups = viewers.map((v) => v.startupS).filter((x) => x !== null && x !== undefined);
@@ -45,6 +50,7 @@ export function figures({ first, last, samples, viewers, secs, modelledSeederByt
     p2pShare: total ? bytes.peer / total : null,
     webrtcShare: total ? (bytes.peer + bytes.seeder) / total : null,
     egressBytes: egress,
+    egressSplit: { http: httpBytes, seederSegments: seederUploaded, mesh: meshBytes },
     egressOverBitrate: bitrate ? (egress * 8) / secs / bitrate : null,
     bitrateBps: bitrate,
     playableP50Ms: pct(playable, 0.5),
@@ -90,4 +96,86 @@ export function faultView(fault, before, after) {
     recoverMaxS: recover.length ? Math.max(...recover) : null,
     longestFreezeMaxS: after.some((v) => v.longestFreezeS != null) ? Math.max(...after.map((v) => v.longestFreezeS || 0)) : null,
   };
+}
+
+/** Box egress between `ta` and `tb` (ms) from the samples: the box's counters (HTTP segment
+ * bytes, per-segment seeder uploads, live-mesh frames) and the veth's bytes sent. */
+export function egressBetween(samples, ta, tb) {
+  const e = { http: 0, seederSegments: 0, mesh: 0, veth: null };
+  const inside = samples.filter((s) => s.t >= ta - 500 && s.t <= tb + 500);
+  for (let i = 1; i < inside.length; i++) {
+    const [a, b] = [inside[i - 1], inside[i]];
+    e.seederSegments += Math.max(0, (b.seederUploaded || 0) - (a.seederUploaded || 0));
+    if (a.veth && b.veth) e.veth = (e.veth || 0) + Math.max(0, b.veth.tx - a.veth.tx);
+    if (!a.status || !b.status) continue;
+    e.http += Math.max(0, (b.status.http?.segment_bytes || 0) - (a.status.http?.segment_bytes || 0));
+    e.mesh += Math.max(0, meshSent(b) - meshSent(a));
+  }
+  e.counters = e.http + e.seederSegments + e.mesh;
+  return e;
+}
+
+/**
+ * The engine audience's figures between two snapshots of the viewers' figures (`a` at `ta`,
+ * `b` at `tb`, both lists from engines.mjs): P2P share, box egress / bitrate by the box's
+ * counters and by the veth, segment -> playable per engine, stalls, peer connections created
+ * per viewer-minute, links open.
+ */
+export function engineSpan({ a, b, ta, tb, samples, bitrateBps }) {
+  const before = new Map(a.map((v) => [v.id, v]));
+  const bytes = { peer: 0, seeder: 0, http: 0 };
+  let pcs = 0;
+  let viewerMin = 0;
+  let stalls = 0;
+  let stallS = 0;
+  let stalledViewers = 0;
+  const perEngine = [];
+  const all = [];
+  const links = [];
+  for (const v of b) {
+    const p = before.get(v.id);
+    for (const k of Object.keys(bytes)) bytes[k] += (v.bytes[k] || 0) - (p?.bytes[k] || 0);
+    pcs += (v.engine?.pcCreated || 0) - (p?.engine?.pcCreated || 0);
+    const from = Math.max(ta, v.joinedAt);
+    const to = v.left ? Math.min(tb, v.leftAt || tb) : tb;
+    viewerMin += Math.max(0, to - from) / 60000;
+    const ds = (v.stalls || 0) - (p?.stalls || 0);
+    stalls += ds;
+    stallS += (v.stallS || 0) - (p?.stallS || 0);
+    if (ds > 0) stalledViewers++;
+    const ms = (v.playableAt || []).filter(([at]) => at >= ta && at < tb).map(([, x]) => x);
+    all.push(...ms);
+    if (ms.length) perEngine.push({ id: v.id, p50: pct(ms, 0.5), p95: pct(ms, 0.95), n: ms.length });
+    if (!v.left && v.engine) links.push(v.engine.linksOpen);
+  }
+  const total = bytes.peer + bytes.seeder + bytes.http;
+  const secs = (tb - ta) / 1000;
+  const e = egressBetween(samples, ta, tb);
+  const rate = (x) => (x === null || !bitrateBps ? null : (x * 8) / secs / bitrateBps);
+  const p95s = perEngine.map((x) => x.p95);
+  return {
+    secs,
+    bytes,
+    p2pShare: total ? bytes.peer / total : null,
+    boxShare: total ? bytes.seeder / total : null,
+    httpShare: total ? bytes.http / total : null,
+    egress: e,
+    egressOverBitrate: rate(e.counters),
+    vethOverBitrate: rate(e.veth),
+    playableP50Ms: pct(all, 0.5),
+    playableP95Ms: pct(all, 0.95),
+    perEngineP95Ms: { p50: pct(p95s, 0.5), max: p95s.length ? Math.max(...p95s) : null, engines: perEngine.length },
+    stalls,
+    stallS,
+    stalledViewers,
+    pcPerViewerMin: viewerMin ? pcs / viewerMin : null,
+    pcsCreated: pcs,
+    links: { mean: links.length ? links.reduce((x, y) => x + y, 0) / links.length : null, min: links.length ? Math.min(...links) : null, max: links.length ? Math.max(...links) : null },
+  };
+}
+
+export const ENGINE_HEADER = '| span | P2P share (viewers / box seeder / HTTP) | box egress / bitrate: counters / veth | playable p50 / p95 (all) | per-engine p95: median / worst | stalls (viewers) | PCs per viewer-minute | links open mean (min-max) |\n| --- | --- | --- | --- | --- | --- | --- | --- |';
+
+export function engineRow(label, s) {
+  return `| ${label} | ${f1(s.p2pShare * 100)} % / ${f1(s.boxShare * 100)} % / ${f1(s.httpShare * 100)} % | ${f1(s.egressOverBitrate, 2)}x / ${f1(s.vethOverBitrate, 2)}x | ${f1(s.playableP50Ms / 1000, 2)} s / ${f1(s.playableP95Ms / 1000, 2)} s | ${f1(s.perEngineP95Ms.p50 / 1000, 2)} s / ${f1(s.perEngineP95Ms.max / 1000, 2)} s | ${s.stalls} (${s.stalledViewers}) | ${f1(s.pcPerViewerMin, 2)} | ${f1(s.links.mean)} (${s.links.min ?? '-'}-${s.links.max ?? '-'}) |`;
 }

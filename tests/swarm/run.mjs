@@ -1,5 +1,5 @@
 // Swarm benchmark driver (scripts/bench/swarm.sh): the box in RTMP mode with ffmpeg as OBS, an
-// audience (AUDIENCE=browsers:N | node:N | sim:N), optionally a fault (FAULT=obs-drop | garbage |
+// audience (AUDIENCE=browsers:N | node:N | sim:N | engine:N), optionally a fault (FAULT=obs-drop | garbage |
 // churn | sigkill); samples /api/status and /proc/<pid> every second for SECS seconds, then prints
 // the figures as a Markdown row and records them as JSON in $RESULTS_DIR.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startBox, BOX, SIGNAL, TRACKER } from './box.mjs';
 import { load } from './deps.mjs';
-import { figures, row, HEADER, faultView } from './report.mjs';
+import { figures, row, HEADER, faultView, engineSpan, engineRow, ENGINE_HEADER } from './report.mjs';
 import { runFault, garbageClients, churn } from './faults.mjs';
 
 const [kind, count] = (process.env.AUDIENCE || 'sim:50').split(':');
@@ -17,6 +17,8 @@ const FAULT = process.env.FAULT || '';
 const RESULTS = process.env.RESULTS_DIR || new URL('../../target/swarm-bench', import.meta.url).pathname;
 const minus = (a, b = {}) => Object.fromEntries(Object.entries(a).map(([k, x]) => [k, x - (b[k] || 0)]));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// The engine audience's stream is 500 kbit/s unless told (issue 15: engine:100 on 2 cores).
+const STREAM_KBPS = Number(process.env.STREAM_KBPS || (kind === 'engine' ? 500 : 0));
 
 const { WebSocket } = await load('ws').then((m) => ({ WebSocket: m.WebSocket || m }));
 const ctx = { WebSocket, signalUrl: SIGNAL, trackerUrl: TRACKER, boxUrl: BOX };
@@ -41,10 +43,11 @@ async function startAudience() {
   if (kind === 'sim') return (await import('./sim.mjs')).startSim(N, ctx);
   if (kind === 'node') return (await import('./node.mjs')).startNode(N, ctx);
   if (kind === 'browsers') return (await import('./browsers.mjs')).startBrowsers(N, ctx);
-  throw new Error(`AUDIENCE must be sim:N, node:N or browsers:N, not ${kind}`);
+  if (kind === 'engine') return (await import('./engines.mjs')).startEngines(N, ctx);
+  throw new Error(`AUDIENCE must be sim:N, node:N, browsers:N or engine:N, not ${kind}`);
 }
 
-const box = await startBox({ uplink: FAULT === 'r2-down' });
+const box = await startBox({ uplink: FAULT === 'r2-down', streamKbps: STREAM_KBPS });
 for (const sig of ['SIGTERM', 'SIGINT']) {
   process.once(sig, () => {
     box.killNow(); // a stopped benchmark leaves no box, OBS or S3 stand-in behind
@@ -59,7 +62,7 @@ try {
   console.error(`box up (pid ${box.pid}); starting audience ${kind}:${N}`);
   audience = await startAudience();
   if (audience.note) console.log(`note: ${audience.note}`);
-  const warm = await warmUp(kind === 'sim' ? N : 0);
+  const warm = await warmUp(kind === 'sim' || kind === 'engine' ? N : 0);
   console.log(`warm-up: ${warm.connected} tracker sockets open after ${warm.secs.toFixed(1)} s; measuring from here`);
   if (FAULT === 'garbage') garbage = garbageClients(Math.round(N / 9), ctx); // 10 % of all clients
   if (FAULT === 'churn') churner = churn(audience, N);
@@ -76,6 +79,17 @@ try {
   const loopDelay = monitorEventLoopDelay({ resolution: 20 });
   loopDelay.enable();
   const atStart = await audience.figures(); // bytes count from here
+  audience.mark?.();
+  // Engines: a snapshot of the viewers' figures a minute apart on long runs (one row per minute).
+  const snapshots = [{ t: Date.now(), viewers: atStart }];
+  const minutes = (async () => {
+    if (kind !== 'engine' || SECS <= 120) return;
+    for (let k = 1; t0 + k * 60000 <= t0 + SECS * 1000 - 5000; k++) {
+      await sleep(Math.max(0, t0 + k * 60000 - Date.now()));
+      if (stopSampling.now) return;
+      snapshots.push({ t: Date.now(), viewers: await audience.figures() });
+    }
+  })();
   await box.sample();
   const seederAtStart = box.seederUploaded();
   let fault = null;
@@ -89,8 +103,13 @@ try {
   await sleep(Math.max(0, t0 + SECS * 1000 - Date.now()));
   stopSampling.now = true;
   await sampler;
+  await minutes;
   const startById = new Map(atStart.map((v) => [v.id, v]));
-  const viewers = (await audience.figures()).map((v) => ({ ...v, bytes: minus(v.bytes, startById.get(v.id)?.bytes) }));
+  const tEnd = Date.now();
+  const rawViewers = await audience.figures();
+  // Engines: only segments that became playable in the measured period count.
+  const measured = (v) => (v.playableAt ? { ...v, playable: v.playableAt.filter(([at]) => at >= t0).map(([, ms]) => ms) } : v);
+  const viewers = rawViewers.map((v) => ({ ...measured(v), bytes: minus(v.bytes, startById.get(v.id)?.bytes) }));
   const secs = (Date.now() - t0) / 1000;
   const cpu1 = process.cpuUsage(cpu0);
   const driverCpuPct = (100 * (cpu1.user + cpu1.system)) / 1e6 / secs;
@@ -130,10 +149,39 @@ try {
   if (out.garbage) console.log(`garbage: ${JSON.stringify(out.garbage)}`);
   if (out.churn) console.log(`churn: ${out.churn.moved} viewers left and as many joined; joiners: ${JSON.stringify(out.churnJoiners)}`);
   if (out.uplink) console.log(`uplink: ${JSON.stringify(out.uplink)}`);
+  if (kind === 'engine') {
+    snapshots.push({ t: tEnd, viewers: rawViewers });
+    const span = (a, b) => engineSpan({ a: a.viewers, b: b.viewers, ta: a.t, tb: b.t, samples, bitrateBps: f.bitrateBps });
+    const whole = span(snapshots[0], snapshots.at(-1));
+    const perMinute = snapshots.length > 2 ? snapshots.slice(1).map((s, i) => span(snapshots[i], s)) : [];
+    const v = rawViewers.filter((x) => !x.left);
+    const sum = (g) => v.reduce((a, x) => a + (g(x) || 0), 0);
+    const sessionMin = v.reduce((a, x) => a + (tEnd - x.joinedAt) / 60000, 0);
+    out.engine = {
+      streamKbps: STREAM_KBPS, rates: box.rates, whole, perMinute, procs: audience.procs(),
+      swarmFromHello: v.filter((x) => x.swarmFromHello).length,
+      pcPerViewerMinSession: sessionMin ? sum((x) => x.engine?.pcCreated) / sessionMin : null,
+      counters: { hashFailures: sum((x) => x.engine?.hashFailures), httpErrors: sum((x) => x.engine?.httpErrors), duplicateBytes: sum((x) => x.engine?.duplicateBytes),
+        uploadBytes: sum((x) => x.engine?.uploadBytes), pushedBlocks: sum((x) => x.engine?.pushedBlocks), boxLinks: sum((x) => x.engine?.boxLinks),
+        httpRaw: sum((x) => x.httpRaw), httpWhole: sum((x) => x.httpWhole), getSegmentErrors: sum((x) => x.errors?.getSegment), warnings: sum((x) => x.errors?.warnings),
+        signalErrors: sum((x) => x.errors?.signal), resumes: sum((x) => x.resumes) },
+      perEngine: rawViewers.map((x) => ({ id: x.id, startupS: x.startupS, stalls: x.stalls, links: x.engine?.linksOpen, pcs: x.engine?.pcCreated })),
+    };
+    const e = whole.egress;
+    console.log(`engine:${N} at ${STREAM_KBPS} kbit/s (video ${box.rates.video} + audio ${box.rates.audio}); swarm ${out.engine.swarmFromHello ? `from the hello for ${out.engine.swarmFromHello}/${v.length}` : 'from MESH_INFO_HASH / sha1(venuebox-live-v1:bench): the hello carries no swarm, the box is no mesh member'}`);
+    console.log(ENGINE_HEADER);
+    console.log(engineRow(`${Math.round(whole.secs)} s`, whole));
+    perMinute.forEach((m, i) => console.log(engineRow(`minute ${i + 1}`, m)));
+    console.log(`box egress: counters ${(e.counters / 1e6).toFixed(2)} MB (HTTP ${(e.http / 1e6).toFixed(2)}, per-segment seeder ${(e.seederSegments / 1e6).toFixed(2)}, mesh ${(e.mesh / 1e6).toFixed(2)}), veth ${e.veth === null ? 'n/a (no VB_VETH, or engines in the box namespace)' : `${(e.veth / 1e6).toFixed(2)} MB (veth / counters ${(e.veth / e.counters).toFixed(2)})`}`);
+    console.log(`startup p50 ${f.startupP50S?.toFixed(2)} s / max ${f.startupMaxS?.toFixed(2)} s (${f.started}/${rawViewers.length} started); stalls ${whole.stalls} on ${whole.stalledViewers} viewers, ${whole.stallS.toFixed(1)} s; peer connections ${whole.pcPerViewerMin?.toFixed(2)} per viewer-minute measured, ${out.engine.pcPerViewerMinSession?.toFixed(2)} over whole sessions`);
+    console.log(`engine counters: ${JSON.stringify(out.engine.counters)}`);
+    console.log(`engine processes: ${out.engine.procs.map((p) => (p.inDriver ? 'in the driver' : `pid ${p.pid} CPU ${p.cpuPct.toFixed(0)} %, loop delay p50 ${p.lagP50Ms.toFixed(0)} / p99 ${p.lagP99Ms.toFixed(0)} / max ${p.lagMaxMs.toFixed(0)} ms, RSS ${p.rssMB.toFixed(0)} MB`)).join('; ')}`);
+    for (const p of out.engine.procs) if (p.warnings && Object.keys(p.warnings).length) console.log(`engine warnings (pid ${p.pid}): ${JSON.stringify(p.warnings)}`);
+  }
   console.log(`bytes: ${JSON.stringify(f.bytes)}; box egress ${(f.egressBytes / 1e6).toFixed(1)} MB at ${(f.bitrateBps / 1e6).toFixed(2)} Mbit/s; box's viewer aggregate: ${JSON.stringify(out.boxSignal)}`);
   mkdirSync(RESULTS, { recursive: true });
   const file = join(RESULTS, `${out.date.replace(/[:.]/g, '-')}-${kind}${N}${FAULT ? '-' + FAULT : ''}.json`);
-  writeFileSync(file, JSON.stringify({ ...out, samples: samples.map((s) => ({ t: s.t, proc: s.proc, tracker: s.status?.tracker, http: s.status?.http, window: s.status?.window?.bytes })) }, null, 1));
+  writeFileSync(file, JSON.stringify({ ...out, samples: samples.map((s) => ({ t: s.t, proc: s.proc, tracker: s.status?.tracker, http: s.status?.http, window: s.status?.window?.bytes, veth: s.veth, mesh: s.status?.seeder?.mesh })) }, null, 1));
   console.error(`recorded ${file}`);
 } finally {
   stopSampling.now = true;
