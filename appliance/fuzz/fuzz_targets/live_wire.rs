@@ -18,7 +18,13 @@ fn peer_prefix() -> Vec<u8> {
         m: [("vb_live".to_owned(), 3)].into(),
         ..Default::default()
     };
-    bytes.extend(Message::Extended { id: 0, payload: ext.encode().into() }.encode());
+    bytes.extend(
+        Message::Extended {
+            id: 0,
+            payload: ext.encode().into(),
+        }
+        .encode(),
+    );
     bytes
 }
 
@@ -35,7 +41,15 @@ fn drive(link: &mut Link, t0: Instant, data: &[u8]) {
         while let Some(out) = link.poll_output() {
             if let Output::Live(LiveMsg::Request(k)) = out {
                 let data = vec![0; k.length as usize].into();
-                let _ = link.send(now, LiveMsg::Block { seq: k.seq, piece: k.piece, begin: k.begin, data });
+                let _ = link.send(
+                    now,
+                    LiveMsg::Block {
+                        seq: k.seq,
+                        piece: k.piece,
+                        begin: k.begin,
+                        data,
+                    },
+                );
             }
         }
         let (incoming, outgoing) = link.outstanding();
@@ -52,7 +66,13 @@ fuzz_target!(|data: &[u8]| {
     }
     let t0 = Instant::now();
     let mut framed = peer_prefix();
-    framed.extend(Message::Extended { id: LOCAL_LIVE_ID, payload: data.to_vec().into() }.encode());
+    framed.extend(
+        Message::Extended {
+            id: LOCAL_LIVE_ID,
+            payload: data.to_vec().into(),
+        }
+        .encode(),
+    );
     framed.extend_from_slice(data);
     let mut link = Link::new(t0, HASH, [1; 20], LinkConfig::default());
     drive(&mut link, t0, &framed);
