@@ -13,6 +13,8 @@ export class Neighbours {
     this.connecting = new Set(); // RtcPeers, and links before their handshake
     this.tracker = null;
     this.reannounceTimer = null;
+    this.backoff = 0;
+    this.announces = 0; // re-announces after losses
     this.counts = { linksOpened: 0, linksClosed: 0, extraPeerConnections: 0 };
     this.destroyed = false;
   }
@@ -47,21 +49,36 @@ export class Neighbours {
     return [...this.links.values()];
   }
 
+  /** The connection being set up with remote peer `id`, if any. */
+  connectingWith(id) {
+    for (const c of this.connecting) if (c.id === id || c.peerId === id) return c;
+    return null;
+  }
+
   onPeer(peer) {
-    if (this.destroyed) return peer.destroy();
+    if (this.destroyed || this.links.has(peer.id)) return peer.destroy();
+    // Two peers may offer to each other at once: both ends keep the connection the lower peer id
+    // initiated (the same rule as for links, see prefer).
+    const other = this.connectingWith(peer.id);
+    if (other) {
+      if (!this.prefer({ initiator: peer.initiator, peerId: peer.id }, { initiator: other.initiator })) return peer.destroy();
+      other.superseded = true;
+      (other.close || other.destroy).call(other, 'duplicate link');
+    }
     this.connecting.add(peer);
     peer.once('connect', () => {
       this.connecting.delete(peer);
       this.addChannel(peer.channel, { initiator: peer.initiator, peer });
     });
     peer.once('close', () => {
-      if (this.connecting.delete(peer)) this.lost();
+      if (this.connecting.delete(peer) && !peer.superseded) this.lost();
     });
   }
 
   /** Runs a live link over an open data channel (from the tracker's peers, or given directly). */
   addChannel(channel, { initiator = false, peer = null } = {}) {
     const link = new LiveLink({ channel, ...this.linkOpts });
+    link.initiator = initiator;
     const state = { link, initiator, peer, holdings: new Holdings(this.maxSegments) };
     this.connecting.add(link);
     link.once('ready', () => {
@@ -71,11 +88,10 @@ export class Neighbours {
     link.once('close', () => {
       this.connecting.delete(link);
       peer?.destroy();
-      if (this.links.get(link.peerId) === state) {
-        this.links.delete(link.peerId);
-        this.counts.linksClosed++;
-        this.hooks.onClose(state);
-      }
+      if (this.links.get(link.peerId) !== state) return; // a duplicate or never ready: no slot freed
+      this.links.delete(link.peerId);
+      this.counts.linksClosed++;
+      this.hooks.onClose(state);
       this.lost();
     });
     return link;
@@ -84,29 +100,37 @@ export class Neighbours {
   onReady(state) {
     const id = state.link.peerId;
     const old = this.links.get(id);
-    if (old && !this.prefer(state, old)) return state.link.close('duplicate link');
+    if (old && !this.prefer({ initiator: state.initiator, peerId: id }, old)) return state.link.close('duplicate link');
     if (!old && this.links.size >= this.maxLinks) return state.link.close('too many links');
     this.links.set(id, state); // before closing the old one, so its close is not counted as a loss
     old?.link.close('duplicate link');
     this.counts.linksOpened++;
+    this.backoff = 0;
     this.hooks.onReady(state);
   }
 
-  /** Of two links to one peer both ends keep the one the lower peer id initiated. */
+  /** Whether new connection `a` ({initiator, peerId}) wins over `b` to the same peer: both ends
+   * keep the one the lower peer id initiated; of two alike the older stays. */
   prefer(a, b) {
     if (a.initiator === b.initiator) return false;
-    const ownLower = this.linkOpts.peerId < a.link.peerId;
-    return a.initiator === ownLower;
+    return a.initiator === (this.linkOpts.peerId < a.peerId);
   }
 
-  /** A link or connection was lost: announce again (debounced) for the free slots. */
+  /**
+   * A link or a connection was lost: announce again for the free slots, soon after the first
+   * loss, then backing off (doubling to 60 s) while announces bring no new link.
+   */
   lost() {
     if (this.destroyed || this.reannounceTimer || !this.tracker) return;
+    const delay = Math.min(this.reannounceMs * 2 ** this.backoff, 60000);
     this.reannounceTimer = this.timers.setTimeout(() => {
       this.reannounceTimer = null;
       const n = this.freeSlots();
-      if (n > 0 && !this.destroyed) this.tracker.announce(n);
-    }, this.reannounceMs);
+      if (n <= 0 || this.destroyed) return;
+      this.backoff++;
+      this.announces++;
+      this.tracker.announce(n);
+    }, delay);
   }
 
   tick(now) {

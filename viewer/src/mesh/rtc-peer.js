@@ -16,24 +16,28 @@ export class RtcPeer extends Emitter {
    * `RTCPeerConnection`: the constructor; `config`: its configuration; `initiator`: makes the
    * offer and the data channel; `timers`: {setTimeout, clearTimeout}.
    */
-  constructor({ RTCPeerConnection, config = {}, initiator = false, timers = globalThis, ...opts }) {
+  constructor({ RTCPeerConnection, config = {}, initiator = false, timers = globalThis, onCreate, ...opts }) {
     super();
     this.opts = { ...PEER_DEFAULTS, ...opts };
-    this.initiator = initiator;
-    this.timers = timers;
+    Object.assign(this, { RTCPeerConnection, config, initiator, timers, onCreate });
     this.destroyed = false;
     this.connected = false;
     this.channel = null;
     this.id = null; // the remote peer id (hex), set by the tracker client
-    this.pc = new RTCPeerConnection(config);
-    this.pc.addEventListener('connectionstatechange', () => this.onState());
+    this.pc = null; // made for an offer at once, for an answer when the offer is taken
     this.connectTimer = this.timers.setTimeout(() => this.destroy(new Error('connect timeout')), this.opts.connectTimeoutMs);
     if (initiator) {
+      this.createPc();
       this.attach(this.pc.createDataChannel('vb_live', { ordered: true }));
       this.describe(() => this.pc.createOffer());
-    } else {
-      this.pc.addEventListener('datachannel', (ev) => this.attach(ev.channel));
     }
+  }
+
+  createPc() {
+    this.pc = new this.RTCPeerConnection(this.config);
+    this.onCreate?.();
+    this.pc.addEventListener('connectionstatechange', () => this.onState());
+    if (!this.initiator) this.pc.addEventListener('datachannel', (ev) => this.attach(ev.channel));
   }
 
   removeListener(name, fn) {
@@ -46,6 +50,10 @@ export class RtcPeer extends Emitter {
     const d = typeof desc === 'string' ? JSON.parse(desc) : desc;
     if (!d || (d.type !== 'offer' && d.type !== 'answer') || typeof d.sdp !== 'string') {
       return this.destroy(new Error('bad description'));
+    }
+    if (!this.pc) {
+      if (d.type !== 'offer') return this.destroy(new Error('an answer to no offer'));
+      this.createPc();
     }
     const remote = this.pc.setRemoteDescription({ type: d.type, sdp: d.sdp });
     if (d.type === 'offer') this.describe(() => remote.then(() => this.pc.createAnswer()));
@@ -111,7 +119,7 @@ export class RtcPeer extends Emitter {
     this.timers.clearTimeout(this.connectTimer);
     try {
       this.channel?.close();
-      this.pc.close();
+      this.pc?.close();
     } catch {
       // already closed
     }

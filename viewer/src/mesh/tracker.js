@@ -11,7 +11,8 @@ function ensureProcess() {
 
 /**
  * Starts announcing. `makePeer(opts)` may return null to refuse a remote offer (no slot);
- * `onPeer(peer)` gets every peer, before it connects; `numwant()` the free slots.
+ * `onPeer(peer)` gets every peer (its `id` set) before it connects and may destroy it (no
+ * RTCPeerConnection is made for a remote offer refused then); `numwant()` the free slots.
  */
 export function startTracker({ trackerUrl, infoHash, peerId, RTCPeerConnection, rtcConfig, peerOpts, numwant, onPeer, onWarning, allowPeer }) {
   ensureProcess();
@@ -27,8 +28,7 @@ export function startTracker({ trackerUrl, infoHash, peerId, RTCPeerConnection, 
   let created = 0;
   const createPeer = (tracker, opts = {}) => {
     if (!opts.initiator && !allowPeer()) return refusedPeer();
-    created++;
-    const peer = new RtcPeer({ RTCPeerConnection, config: rtcConfig, initiator: !!opts.initiator, ...peerOpts });
+    const peer = new RtcPeer({ RTCPeerConnection, config: rtcConfig, initiator: !!opts.initiator, onCreate: () => created++, ...peerOpts });
     const onError = (err) => {
       client.emit('warning', new Error(`Connection error: ${err.message}`));
       peer.destroy();

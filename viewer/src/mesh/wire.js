@@ -17,10 +17,11 @@ export const LIMITS = Object.freeze({
   drainTimeoutMs: 10000, // a queue that does not drain for this long closes the link
   maxFrame: 16384 + 32, // largest peer wire frame accepted
   handshakeTimeoutMs: 10000,
-  requestTimeoutMs: 5000, // an unanswered request is cancelled (and retried elsewhere)
-  idleTimeoutMs: 30000, // nothing received for this long closes the link
-  keepAliveMs: 10000,
+  requestTimeoutMs: 5000, // an own request unanswered this long is cancelled (and asked elsewhere)
+  idleTimeoutMs: 120000, // nothing received for this long closes the link
+  keepAliveMs: 30000, // a keep-alive after this long without sending
 });
+const LOW_WATER = 1 << 20; // held-back blocks go out when the channel's queue falls below this
 const HANDSHAKE_LEN = 68;
 const SEND_CHUNK = 64 * 1024;
 
@@ -90,8 +91,10 @@ export class LiveLink extends Emitter {
     this.closeReason = null;
     this.out = new Map(); // own requests: key -> {seq, piece, begin, length, at}
     this.peerRequests = new Set(); // keys the peer asked for, not yet answered
-    this.pending = [];
+    this.pending = []; // wire output not yet handed to the channel
     this.pendingBytes = 0;
+    this.held = []; // blocks held back while the send queue is full: {key, msg}
+    this.heldBytes = 0;
     this.guard = new FrameGuard(this.limits.maxFrame);
     const t = now();
     Object.assign(this, { openedAt: t, lastRecvAt: t, lastSendAt: t, lastDrainAt: t, lastBuffered: 0 });
@@ -122,6 +125,8 @@ export class LiveLink extends Emitter {
     ch.onmessage = (ev) => this.onData(ev.data);
     ch.onclose = () => this.close('channel closed');
     ch.onerror = () => this.close('channel error');
+    ch.bufferedAmountLowThreshold = LOW_WATER;
+    ch.onbufferedamountlow = () => this.sendHeld();
   }
 
   onData(data) {
@@ -150,7 +155,8 @@ export class LiveLink extends Emitter {
   // ---- inbound ----
 
   onPayload(buf) {
-    if (this.closed || !this.ready) return;
+    if (this.closed) return;
+    if (!this.ready) return this.close('live message before the extended handshake');
     let msg;
     try {
       msg = decode(buf);
@@ -189,21 +195,22 @@ export class LiveLink extends Emitter {
     if (info && (msg.piece >= info.count || msg.begin + msg.length > info.pieceSize(msg.piece))) {
       return this.close('request beyond the piece');
     }
-    if (!info || this.peerRequests.size >= this.limits.maxRequests || this.peerRequests.has(key)) {
-      return this.reject(msg.seq, msg.piece, msg.begin, msg.length);
-    }
+    if (this.peerRequests.has(key)) return; // a repeat of an outstanding request
+    if (!info || this.peerRequests.size >= this.limits.maxRequests) return this.reject(msg.seq, msg.piece, msg.begin, msg.length);
     this.peerRequests.add(key);
     this.emit('request', msg);
   }
 
   on_cancel(msg) {
-    this.peerRequests.delete(keyOf(msg.seq, msg.piece, msg.begin));
+    const key = keyOf(msg.seq, msg.piece, msg.begin);
+    if (!this.peerRequests.delete(key)) return; // a cancel for none
+    this.dropHeld((k) => k === key);
     this.emit('cancel', msg);
   }
 
   on_block(msg) {
     const key = keyOf(msg.seq, msg.piece, msg.begin);
-    const requested = this.out.delete(key);
+    const requested = this.out.get(key)?.length === msg.data.length && this.out.delete(key);
     this.emit('block', { ...msg, requested });
   }
 
@@ -213,7 +220,7 @@ export class LiveLink extends Emitter {
 
   on_gone(msg) {
     for (const [key, r] of this.out) if (r.seq === msg.seq) this.out.delete(key);
-    for (const key of this.peerRequests) if (key.startsWith(`${msg.seq}:`)) this.peerRequests.delete(key);
+    this.forgetPeerRequests(msg.seq);
     this.emit('gone', msg);
   }
 
@@ -222,10 +229,6 @@ export class LiveLink extends Emitter {
   send(msg) {
     if (this.closed || !this.ready) return false;
     const payload = encode(msg);
-    if (msg.type !== 'block' && this.queuedBytes() + payload.length > this.limits.maxQueueBytes) {
-      this.close('send queue full');
-      return false;
-    }
     this.lastSendAt = this.now();
     this.wire.extended(EXTENSION, payload);
     return true;
@@ -262,11 +265,36 @@ export class LiveLink extends Emitter {
     return this.peerRequests.has(keyOf(seq, piece, begin));
   }
 
-  /** Sends a block (an answer or a push); false when the send queue is full. */
+  /** Sends a block (an answer or a push), held back while the send queue is full. */
   sendBlock(seq, piece, begin, data) {
-    if (!this.canQueue(data.length + 32)) return false;
-    this.peerRequests.delete(keyOf(seq, piece, begin));
-    return this.send({ type: 'block', seq, piece, begin, data });
+    if (this.closed || !this.ready) return false;
+    const key = keyOf(seq, piece, begin);
+    this.peerRequests.delete(key);
+    const msg = { type: 'block', seq, piece, begin, data };
+    if (this.held.length || !this.canQueue(data.length + 32)) {
+      this.held.push({ key, msg });
+      this.heldBytes += data.length;
+      return true;
+    }
+    return this.send(msg);
+  }
+
+  /** Sends held-back blocks while they fit the send queue. */
+  sendHeld() {
+    while (this.held.length && this.canQueue(this.held[0].msg.data.length + 32)) {
+      const { msg } = this.held.shift();
+      this.heldBytes -= msg.data.length;
+      this.send(msg);
+    }
+  }
+
+  dropHeld(match) {
+    this.held = this.held.filter(({ key, msg }) => !match(key) || void (this.heldBytes -= msg.data.length));
+  }
+
+  forgetPeerRequests(seq) {
+    for (const key of this.peerRequests) if (key.startsWith(`${seq}:`)) this.peerRequests.delete(key);
+    this.dropHeld((key) => key.startsWith(`${seq}:`));
   }
 
   reject(seq, piece, begin, length) {
@@ -284,6 +312,7 @@ export class LiveLink extends Emitter {
 
   gone(seq) {
     for (const [key, r] of this.out) if (r.seq === seq) this.out.delete(key);
+    this.forgetPeerRequests(seq);
     return this.send({ type: 'gone', seq });
   }
 
@@ -295,8 +324,10 @@ export class LiveLink extends Emitter {
 
   flush() {
     const chunks = this.pending;
-    this.pending = [];
+    this.pending = []; // wire output not yet handed to the channel
     this.pendingBytes = 0;
+    this.held = []; // blocks held back while the send queue is full: {key, msg}
+    this.heldBytes = 0;
     if (this.closed || this.channel.readyState !== 'open') return;
     try {
       for (const msg of coalesce(chunks, SEND_CHUNK)) this.channel.send(msg);
@@ -313,7 +344,8 @@ export class LiveLink extends Emitter {
     const l = this.limits;
     if (!this.ready && now - this.openedAt > l.handshakeTimeoutMs) return this.close('handshake timeout');
     if (now - this.lastRecvAt > l.idleTimeoutMs) return this.close('idle');
-    const buffered = this.queuedBytes();
+    this.sendHeld();
+    const buffered = this.queuedBytes() + this.heldBytes;
     if (buffered === 0 || buffered < this.lastBuffered) this.lastDrainAt = now;
     this.lastBuffered = buffered;
     if (now - this.lastDrainAt > l.drainTimeoutMs) return this.close('send queue does not drain');
@@ -338,7 +370,8 @@ export class LiveLink extends Emitter {
     this.wire.removeAllListeners?.('close');
     this.wire.destroy();
     const ch = this.channel;
-    ch.onmessage = ch.onclose = ch.onerror = null;
+    ch.onmessage = ch.onclose = ch.onerror = ch.onbufferedamountlow = null;
+    this.held = [];
     try {
       ch.close();
     } catch {
