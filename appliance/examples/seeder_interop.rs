@@ -141,7 +141,7 @@ async fn command(seeder: &Seeder, out: &mpsc::Sender<Message>, line: &str) -> an
             out.send(announce(seeder, &seg.torrent.info_hash(), "stopped")).await?;
             Ok(json!({"removed": seg.seq}))
         }
-        ["status"] => Ok(seeder.status_json()),
+        ["status"] => Ok(venuebox::report::source_json(seeder)),
         _ => bail!("unknown command {line:?}"),
     }
 }

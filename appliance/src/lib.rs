@@ -4,18 +4,18 @@
 
 pub mod admin;
 pub mod config;
-pub mod config_env;
 pub mod discovery;
 pub mod http;
 pub mod ingest;
 pub mod logging;
+pub mod report;
 pub mod seeder;
 pub mod service;
 pub mod signal;
 pub mod state;
-pub mod status;
 pub mod systemd;
 pub mod tracker;
 pub mod uplink;
 pub mod watcher;
+pub mod web;
 pub mod window;

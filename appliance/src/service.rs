@@ -14,7 +14,7 @@ use crate::signal::{self, SignalHub};
 use crate::state::{AppState, Front};
 use crate::watcher::{self, WatchConfig, WatchStats};
 use crate::window::{SharedWindow, WindowLimits};
-use crate::{http, status, systemd, uplink};
+use crate::{http, systemd, uplink};
 use anyhow::{anyhow, Context as _};
 use std::future::Future;
 use std::net::SocketAddr;
@@ -110,11 +110,21 @@ impl Service {
         let auth = AdminAuth::load(&config.admin, std::env::var("VENUEBOX_ADMIN_PASSWORD").ok());
         let admin = Arc::new(Admin::new(auth));
         let seeder = match config.seeder.enabled {
-            true => Some(Arc::new(Seeder::new(config.seeder.to_config(local_addr.port())).await?)),
+            true => Some(Arc::new(Seeder::new(seeder_config(&config, local_addr.port())).await?)),
             false => None,
         };
-        let mut sources: Vec<Arc<dyn status::StatusSource>> = vec![signal.clone(), discovery.clone(), uplink_status];
-        sources.extend(seeder.iter().map(|s| s.clone() as Arc<dyn status::StatusSource>));
+        if let Some(mesh) = seeder.as_ref().and_then(|s| s.mesh()) {
+            signal.announcer.set_swarm(venuebox_proto::signal::SwarmInfo {
+                info_hash: mesh
+                    .info_hash()
+                    .to_hex()
+                    .try_into()
+                    .expect("40 lowercase hex characters"),
+                neighbours: mesh.viewer_neighbours(),
+            });
+        }
+        let mut sources: Vec<Arc<dyn crate::report::Source>> = vec![signal.clone(), discovery.clone(), uplink_status];
+        sources.extend(seeder.iter().map(|s| s.clone() as Arc<dyn crate::report::Source>));
         let front = Front {
             signal: signal.clone(),
             discovery: discovery.clone(),
@@ -122,7 +132,11 @@ impl Service {
         };
         let tracker_cfg = tracker_config(seeder.as_deref());
         let (tracker, link, tracker_task) = crate::tracker::run(tracker_cfg, Default::default());
-        let state = AppState::new(config, window.clone(), ingest, sources, front).with_tracker(tracker.clone());
+        let ingest = crate::ingest::report::IngestReport {
+            window: window.clone(),
+            status: ingest,
+        };
+        let state = AppState::new(config, ingest, sources, front, Some(tracker.clone()));
         let state = Arc::new(state);
         let mut svc = Self {
             state: state.clone(),
@@ -147,7 +161,10 @@ impl Service {
         );
         let staff = admin::console_banner(&admin, &discovery.viewer_url(discovery::By::Ip));
         discovery::console::print_text(&staff);
-        svc.spawn("admin-history", admin::sample(state.clone(), shutdown.clone()));
+        svc.spawn(
+            "admin-history",
+            admin::sample(admin.clone(), state.reports.clone(), shutdown.clone()),
+        );
         if let Some(seeder) = seeder {
             tracing::info!(udp = %seeder.udp_addr(), "webrtc seeder ready");
             svc.spawn(
@@ -202,7 +219,7 @@ impl Service {
 
     /// Reports READY=1, then runs until shutdown or until an essential task stops.
     pub async fn run(mut self, mut control: mpsc::Receiver<Control>) -> anyhow::Result<()> {
-        systemd::ready(&status::status_line(&self.state));
+        systemd::ready(&self.state.ingest.status_line());
         tracing::info!(addr = %self.local_addr, "venuebox ready");
         let mut tick = tokio::time::interval(systemd::watchdog_interval().unwrap_or(STATUS_INTERVAL));
         let result = loop {
@@ -231,7 +248,7 @@ impl Service {
         if self.tasks.len() != self.essential {
             return; // join_next reports the stopped task on the next turn
         }
-        let line = status::status_line(&self.state); // takes the window lock: a hang stops pings
+        let line = self.state.ingest.status_line(); // takes the window lock: a hang stops pings
         systemd::watchdog(&line);
     }
 
@@ -357,4 +374,26 @@ async fn start_rtmp(
     });
     tracing::info!(rtmp = %gate_stats.listen, dir = %config.ingest.hls_dir.display(), "RTMP ingest ready");
     Ok((child, gate_stats))
+}
+
+/// The seeder's runtime configuration, with the live mesh when it is enabled.
+fn seeder_config(config: &Config, http_port: u16) -> seeder::SeederConfig {
+    let mut cfg = seeder::SeederConfig::from_settings(&config.seeder, http_port);
+    if config.mesh.enabled {
+        let stream_id = config.mesh.stream_id_or(|| {
+            let source = match config.ingest.mode {
+                IngestMode::Rtmp => format!("rtmp:{}", config.ingest.rtmp_listen),
+                IngestMode::Demo => "demo".to_owned(),
+                IngestMode::HlsDir => format!("hls:{}", config.ingest.hls_dir.display()),
+            };
+            format!("{}/{source}", config.discovery.hostname)
+        });
+        cfg.mesh = Some(seeder::mesh::MeshConfig {
+            info_hash: venuebox_proto::live::stream_info_hash(&stream_id),
+            box_neighbours: config.mesh.box_neighbours,
+            viewer_neighbours: config.mesh.neighbours,
+            link: Default::default(),
+        });
+    }
+    cfg
 }

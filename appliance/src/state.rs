@@ -1,15 +1,16 @@
-//! The state every task shares: configuration, the segment window, ingest status and the
-//! status sources of the other subsystems.
+//! The state the router and the service share: configuration, the segment window, the figure
+//! sources and the handles each handler takes. Only the router and the service see it; handlers
+//! take the narrow handle they use.
 
 use crate::admin::Admin;
 use crate::config::Config;
 use crate::discovery::Discovery;
-use crate::ingest::IngestStatus;
+use crate::ingest::report::IngestReport;
+use crate::report::{Reports, Source};
 use crate::signal::SignalHub;
-use crate::status::StatusSource;
+use crate::web::counters::HttpCounters;
 use crate::window::SharedWindow;
 use std::sync::{Arc, RwLock};
-use std::time::Instant;
 
 /// The parts that face viewers and staff, made by the service before the state.
 pub struct Front {
@@ -26,12 +27,10 @@ pub struct AppState {
     config: RwLock<Arc<Config>>,
     /// The segment window and its events.
     pub window: Arc<SharedWindow>,
-    /// Ingest figures.
-    pub ingest: IngestStatus,
-    /// When the service started.
-    pub started: Instant,
-    /// Subsystems that add to `/api/status` and `/metrics`.
-    pub sources: Vec<Arc<dyn StatusSource>>,
+    /// Ingest figures and state.
+    pub ingest: Arc<IngestReport>,
+    /// Every figure source, for `/api/status`, `/metrics` and the staff page.
+    pub reports: Arc<Reports>,
     /// The tracker behind `/announce` (absent: 404).
     pub tracker: Option<crate::tracker::TrackerHandle>,
     /// Signaling (`/signal`).
@@ -40,41 +39,38 @@ pub struct AppState {
     pub discovery: Arc<Discovery>,
     /// The staff page.
     pub admin: Arc<Admin>,
-    /// What the HTTP server sent (also a status source: `http`).
-    pub http: Arc<crate::http::counters::HttpCounters>,
+    /// What the HTTP server sent (also a figure source: `http`).
+    pub http: Arc<HttpCounters>,
 }
 
 impl AppState {
-    /// Assembles the state.
+    /// Assembles the state; `sources` are the subsystems' figure sources after window and
+    /// ingest, in `/metrics` order (the HTTP counters and the tracker's come last).
     pub fn new(
         config: Config,
-        window: Arc<SharedWindow>,
-        ingest: IngestStatus,
-        sources: Vec<Arc<dyn StatusSource>>,
+        ingest: IngestReport,
+        sources: Vec<Arc<dyn Source>>,
         front: Front,
+        tracker: Option<crate::tracker::TrackerHandle>,
     ) -> Self {
-        let http = Arc::new(crate::http::counters::HttpCounters::default());
-        let mut sources = sources;
-        sources.push(http.clone());
+        let http = Arc::new(HttpCounters::default());
+        let window = ingest.window.clone();
+        let ingest = Arc::new(ingest);
+        let mut rest = sources;
+        rest.push(http.clone());
+        rest.extend(tracker.iter().map(|t| t.stats.clone() as Arc<dyn Source>));
+        let reports = Reports::new(vec![window.clone(), ingest.clone()], rest);
         Self {
             http,
             config: RwLock::new(Arc::new(config)),
             window,
             ingest,
-            started: Instant::now(),
-            sources,
-            tracker: None,
+            reports: Arc::new(reports),
+            tracker,
             signal: front.signal,
             discovery: front.discovery,
             admin: front.admin,
         }
-    }
-
-    /// Adds the tracker: its handle serves `/announce`, its seeder link waits for the seeder.
-    pub fn with_tracker(mut self, handle: crate::tracker::TrackerHandle) -> Self {
-        self.sources.push(handle.stats.clone());
-        self.tracker = Some(handle);
-        self
     }
 
     /// The configuration in effect.

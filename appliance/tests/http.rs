@@ -166,3 +166,22 @@ async fn segment_bytes_sent_are_counted() {
     assert!(m.contains("venuebox_http_segment_bytes_total 5100"), "{m}");
     svc.stop().await;
 }
+
+/// The staff page's egress is what the box sent: every HTTP body byte a client received (the
+/// seeder's uploads add to it; suite 40 drives those with stock webtorrent).
+#[tokio::test]
+async fn staff_egress_is_the_bytes_clients_received() {
+    let (svc, _hls, _viewer) = service_with_two_segments().await;
+    let before = venuebox::admin::history::egress_bytes(&svc.state.reports).unwrap();
+    let mut received = 0u64;
+    for name in names(&get(svc.addr, "/hls/live.m3u8").await.body) {
+        received += get(svc.addr, &format!("/hls/{name}")).await.body.len() as u64;
+    }
+    received += request(svc.addr, "GET", "/healthz", &[]).await.body.len() as u64;
+    let after = venuebox::admin::history::egress_bytes(&svc.state.reports).unwrap();
+    let playlist = get(svc.addr, "/hls/live.m3u8").await.body.len() as u64; // same bytes as the first
+    assert_eq!(after - before, (received + playlist) as f64);
+    let seeder = svc.state.reports.value("seeder_uploaded_bytes_total");
+    assert_eq!(seeder, Some(0.0), "no peer yet: the seeder sent nothing");
+    svc.stop().await;
+}

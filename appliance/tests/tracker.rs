@@ -95,8 +95,9 @@ async fn announce_scrape_status_metrics_and_window_drop() {
     loop {
         let status: serde_json::Value =
             serde_json::from_slice(&common::get(svc.addr, "/api/status").await.body).unwrap();
-        // Two swarms: the one registered above and the one the seeder registered for segment 1.
-        if status["tracker"]["peers"] == 1 && status["tracker"]["swarms"] == 2 {
+        // Three swarms: the one registered above, the one the seeder registered for segment 1
+        // and the live mesh's stream swarm.
+        if status["tracker"]["peers"] == 1 && status["tracker"]["swarms"] == 3 {
             assert_eq!(status["tracker"]["announces"], 1);
             break;
         }

@@ -348,7 +348,10 @@ impl ServerMessage {
                 if h.segments.windows(2).any(|w| w[0].seq >= w[1].seq) {
                     return Err(SignalError::invalid("segments", "sequence numbers must increase"));
                 }
-                if h.swarm.as_ref().is_some_and(|s| !(1..=MAX_NEIGHBOURS).contains(&s.neighbours)) {
+                if h.swarm
+                    .as_ref()
+                    .is_some_and(|s| !(1..=MAX_NEIGHBOURS).contains(&s.neighbours))
+                {
                     return Err(SignalError::invalid("swarm.neighbours", "out of range"));
                 }
                 h.segments.iter().try_for_each(SegmentInfo::validate)

@@ -1,8 +1,8 @@
-//! The figures of the last minutes for the staff page's charts: a bounded ring of samples taken
-//! from `/api/status` (so pieces other subsystems add show up without code here).
+//! The figures of the last minutes for the staff page's charts: a bounded ring of samples of the
+//! figures, read by name from the sources (see `crate::report`).
 
+use crate::report::Reports;
 use serde::Serialize;
-use serde_json::Value;
 use std::collections::VecDeque;
 
 /// Samples kept (at one per [`SAMPLE_SECS`], 15 minutes).
@@ -10,13 +10,13 @@ pub const MAX_SAMPLES: usize = 180;
 /// Seconds between samples.
 pub const SAMPLE_SECS: u64 = 5;
 
-/// JSON pointers into `/api/status` whose sum is the box's egress in bytes (the first ones other
-/// subsystems may add; the last is what viewers report fetching from the box over HTTP).
-pub const EGRESS_POINTERS: &[&str] = &["/http/bytes_sent_total", "/seeder/bytes_sent_total"];
-/// Fallback egress counter when no subsystem reports its own.
-pub const VIEWER_HTTP_BYTES: &str = "/signal/viewers/bytes_http";
-/// Where the uplink reports how far R2 is behind, seconds.
-pub const UPLINK_LAG: &str = "/uplink/lag_secs";
+/// The figures whose sum is the box's egress in bytes: HTTP response bodies and the WebRTC
+/// seeder's uploads, both counted by the box itself as it sends.
+pub const EGRESS_FIGURES: &[&str] = &[
+    "http_body_bytes_total",
+    "seeder_uploaded_bytes_total",
+    "seeder_mesh_bytes_sent_total",
+];
 
 /// One sample.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -45,10 +45,10 @@ pub struct History {
 }
 
 impl History {
-    /// Takes a sample from a status document at `t` seconds.
-    pub fn record(&mut self, t: f64, status: &Value) {
-        let num = |p: &str| status.pointer(p).and_then(Value::as_f64);
-        let egress_total = egress_bytes(status);
+    /// Takes a sample of the figures at `t` seconds.
+    pub fn record(&mut self, t: f64, reports: &Reports) {
+        let num = |name: &str| reports.value(name);
+        let egress_total = egress_bytes(reports);
         let egress_bps = match (self.last_egress, egress_total) {
             (Some((t0, b0)), Some(b1)) if t > t0 && b1 >= b0 => Some((b1 - b0) * 8.0 / (t - t0)),
             _ => None,
@@ -57,14 +57,20 @@ impl History {
         if self.samples.len() == MAX_SAMPLES {
             self.samples.pop_front();
         }
+        let lag = num("uplink_enabled")
+            .filter(|on| *on > 0.0)
+            .and(num("uplink_lag_seconds"));
+        let p2p = num("signal_viewer_bytes_total")
+            .filter(|total| *total > 0.0)
+            .and(num("signal_p2p_share"));
         self.samples.push_back(Sample {
             t,
-            bitrate_bps: num("/ingest/bitrate_bps").unwrap_or(0.0),
-            viewers: num("/signal/viewers/viewers").unwrap_or(0.0),
-            p2p_share: num("/signal/viewers/p2p_share"),
+            bitrate_bps: num("ingest_bitrate_bps").unwrap_or(0.0),
+            viewers: num("signal_viewers").unwrap_or(0.0),
+            p2p_share: p2p,
             egress_bps,
-            segment_age_secs: num("/ingest/segment_age_secs"),
-            uplink_lag_secs: num(UPLINK_LAG),
+            segment_age_secs: num("ingest_segment_age_seconds").filter(|a| *a >= 0.0),
+            uplink_lag_secs: lag,
         });
     }
 
@@ -74,46 +80,51 @@ impl History {
     }
 }
 
-/// The box's egress counter in bytes from a status document, if any subsystem reports one.
-pub fn egress_bytes(status: &Value) -> Option<f64> {
-    let own: Vec<f64> = EGRESS_POINTERS
-        .iter()
-        .filter_map(|p| status.pointer(p).and_then(Value::as_f64))
-        .collect();
-    if own.is_empty() {
-        status.pointer(VIEWER_HTTP_BYTES).and_then(Value::as_f64)
-    } else {
-        Some(own.iter().sum())
-    }
+/// The box's egress in bytes since start, as its own counters have it.
+pub fn egress_bytes(reports: &Reports) -> Option<f64> {
+    let own: Vec<f64> = EGRESS_FIGURES.iter().filter_map(|name| reports.value(name)).collect();
+    (!own.is_empty()).then(|| own.iter().sum())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::report::{Figure, Source};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+
+    #[derive(Default)]
+    struct Sent(AtomicU64);
+    impl Source for Sent {
+        fn name(&self) -> &'static str {
+            "http"
+        }
+        fn figures(&self) -> Vec<Figure> {
+            let b = self.0.load(Ordering::Relaxed);
+            vec![
+                Figure::counter("http_body_bytes_total", "Bytes.", b),
+                Figure::gauge("ingest_bitrate_bps", "Bitrate.", 2.5e6),
+            ]
+        }
+    }
 
     #[test]
     fn samples_rates_and_bounds() {
+        let counter = Arc::new(Sent::default());
+        let reports = Reports::new(vec![counter.clone()], vec![]);
         let mut h = History::default();
-        let doc = |bytes: u64| json!({"ingest": {"bitrate_bps": 2.5e6}, "signal": {"viewers": {"viewers": 3, "bytes_http": bytes, "p2p_share": 0.9}}});
-        h.record(0.0, &doc(0));
-        h.record(5.0, &doc(625_000));
+        h.record(0.0, &reports);
+        counter.0.store(625_000, Ordering::Relaxed);
+        h.record(5.0, &reports);
         let s = h.samples();
         assert_eq!(s.len(), 2);
         assert_eq!(s[0].egress_bps, None);
         assert_eq!(s[1].egress_bps, Some(1e6));
-        assert_eq!((s[1].viewers, s[1].p2p_share), (3.0, Some(0.9)));
+        assert_eq!((s[1].bitrate_bps, s[1].viewers, s[1].p2p_share), (2.5e6, 0.0, None));
         for i in 0..500 {
-            h.record(10.0 + f64::from(i), &doc(1));
+            h.record(10.0 + f64::from(i), &reports);
         }
         assert_eq!(h.samples().len(), MAX_SAMPLES);
         assert_eq!(h.samples().last().unwrap().egress_bps, Some(0.0));
-    }
-
-    #[test]
-    fn own_egress_counters_win_over_viewer_reports() {
-        let doc = json!({"seeder": {"bytes_sent_total": 10}, "http": {"bytes_sent_total": 5}, "signal": {"viewers": {"bytes_http": 99}}});
-        assert_eq!(egress_bytes(&doc), Some(15.0));
-        assert_eq!(egress_bytes(&json!({})), None);
     }
 }

@@ -6,7 +6,7 @@ pub mod errors;
 pub mod history;
 pub mod page;
 
-use crate::state::AppState;
+use crate::report::Reports;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -34,8 +34,8 @@ impl Admin {
     }
 }
 
-/// Samples `/api/status` into the history every [`history::SAMPLE_SECS`] until `shutdown`.
-pub async fn sample(state: Arc<AppState>, shutdown: CancellationToken) -> anyhow::Result<()> {
+/// Samples the figures into the history every [`history::SAMPLE_SECS`] until `shutdown`.
+pub async fn sample(admin: Arc<Admin>, reports: Arc<Reports>, shutdown: CancellationToken) -> anyhow::Result<()> {
     let mut tick = tokio::time::interval(Duration::from_secs(history::SAMPLE_SECS));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -43,9 +43,8 @@ pub async fn sample(state: Arc<AppState>, shutdown: CancellationToken) -> anyhow
             _ = shutdown.cancelled() => return Ok(()),
             _ = tick.tick() => {}
         }
-        let status = crate::status::status_json(&state);
-        let t = state.started.elapsed().as_secs_f64();
-        state.admin.history().record(t, &status);
+        let t = reports.uptime_secs();
+        admin.history().record(t, &reports);
     }
 }
 

@@ -1,8 +1,9 @@
 //! `/admin` (the page) and `/admin/data.json` (its figures), both behind HTTP Basic.
 
 use crate::discovery::By;
-use crate::http::respond::{self, Body};
-use crate::state::AppState;
+use crate::discovery::Discovery;
+use crate::report::Reports;
+use crate::web::respond::{self, Body};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::header::{self, HeaderValue};
@@ -11,8 +12,19 @@ use serde_json::json;
 
 const PAGE: &str = include_str!("admin.html");
 
+/// What the staff page reads: its own state, the figures and the viewer URLs.
+#[derive(Clone, Copy)]
+pub struct Staff<'a> {
+    /// The staff page's state.
+    pub admin: &'a super::Admin,
+    /// Every figure source.
+    pub reports: &'a Reports,
+    /// The viewer URLs.
+    pub discovery: &'a Discovery,
+}
+
 /// Answers `/admin` and `/admin/<sub>`; 401 without the staff credentials.
-pub fn serve(headers: &HeaderMap, state: &AppState, sub: Option<&str>) -> Response<Body> {
+pub fn serve(headers: &HeaderMap, state: Staff<'_>, sub: Option<&str>) -> Response<Body> {
     let authorization = headers.get(header::AUTHORIZATION).map(HeaderValue::as_bytes);
     if !state.admin.auth.check(authorization) {
         return unauthorized();
@@ -52,9 +64,9 @@ fn page() -> Response<Body> {
 }
 
 /// Everything the page shows.
-pub fn data(state: &AppState) -> serde_json::Value {
+pub fn data(state: Staff<'_>) -> serde_json::Value {
     json!({
-        "status": crate::status::status_json(state),
+        "status": state.reports.status_json(),
         "history": state.admin.history().samples(),
         "errors": super::errors::recent(),
         "urls": {

@@ -1,7 +1,7 @@
 //! Environment overrides for the configuration: `VENUEBOX_<SECTION>_<FIELD>=value` sets
 //! `[section] field`, with the value read as the type of the built-in default.
 
-use crate::config::{Config, ConfigError, ENV_PREFIX};
+use super::{Config, ConfigError, ENV_PREFIX};
 
 /// Variables under the prefix that are not configuration fields (credentials and the like,
 /// read by the subsystems that own them).

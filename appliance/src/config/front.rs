@@ -86,33 +86,43 @@ pub fn is_host_label(s: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
-/// Rejects front settings that cannot work.
-pub fn validate(signal: &SignalConfig, discovery: &DiscoveryConfig) -> Result<(), ConfigError> {
-    let invalid = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
-    let base = &signal.r2_base_url;
-    if !base.is_empty()
-        && venuebox_proto::signal::check_url("r2_base_url", base, &["https://", "http://"], false).is_err()
-    {
-        return invalid("signal.r2_base_url must be empty or an http(s):// URL");
+impl SignalConfig {
+    /// Rejects settings that cannot work.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let (signal, invalid) = (self, |m: &str| Err(ConfigError::Invalid(m.to_owned())));
+        let base = &signal.r2_base_url;
+        if !base.is_empty()
+            && venuebox_proto::signal::check_url("r2_base_url", base, &["https://", "http://"], false).is_err()
+        {
+            return invalid("signal.r2_base_url must be empty or an http(s):// URL");
+        }
+        if !(1..=100_000).contains(&signal.max_clients) {
+            return invalid("signal.max_clients must be between 1 and 100000");
+        }
+        if !(1..=60).contains(&signal.stats_interval_secs) {
+            return invalid("signal.stats_interval_secs must be between 1 and 60");
+        }
+        if !(4..=4096).contains(&signal.outbound_queue) {
+            return invalid("signal.outbound_queue must be between 4 and 4096");
+        }
+        Ok(())
     }
-    if !(1..=100_000).contains(&signal.max_clients) {
-        return invalid("signal.max_clients must be between 1 and 100000");
+}
+
+impl DiscoveryConfig {
+    /// Rejects settings that cannot work.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let (discovery, invalid) = (self, |m: &str| Err(ConfigError::Invalid(m.to_owned())));
+        if !is_host_label(&discovery.hostname) {
+            return invalid("discovery.hostname must be a lower-case DNS label ([a-z0-9-], 1-63)");
+        }
+        let name = &discovery.service_name;
+        if name.is_empty() || name.len() > 63 || name.chars().any(char::is_control) {
+            return invalid("discovery.service_name must be 1-63 printable characters");
+        }
+        if !(1..=3600).contains(&discovery.address_check_secs) {
+            return invalid("discovery.address_check_secs must be between 1 and 3600");
+        }
+        Ok(())
     }
-    if !(1..=60).contains(&signal.stats_interval_secs) {
-        return invalid("signal.stats_interval_secs must be between 1 and 60");
-    }
-    if !(4..=4096).contains(&signal.outbound_queue) {
-        return invalid("signal.outbound_queue must be between 4 and 4096");
-    }
-    if !is_host_label(&discovery.hostname) {
-        return invalid("discovery.hostname must be a lower-case DNS label ([a-z0-9-], 1-63)");
-    }
-    let name = &discovery.service_name;
-    if name.is_empty() || name.len() > 63 || name.chars().any(char::is_control) {
-        return invalid("discovery.service_name must be 1-63 printable characters");
-    }
-    if !(1..=3600).contains(&discovery.address_check_secs) {
-        return invalid("discovery.address_check_secs must be between 1 and 3600");
-    }
-    Ok(())
 }

@@ -1,12 +1,24 @@
 //! The service's one TOML configuration: built-in defaults, every field documented, unknown
-//! fields rejected, `VENUEBOX_<SECTION>_<FIELD>` environment overrides.
+//! fields rejected, `VENUEBOX_<SECTION>_<FIELD>` environment overrides. A leaf: it owns every
+//! section and imports nothing of the service; subsystems convert their section into their
+//! runtime types (`From<&config::X>`).
 
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+pub mod env;
 mod front;
+mod mesh;
+mod seeder;
+mod uplink;
 pub use front::{is_host_label, AdminConfig, DiscoveryConfig, SignalConfig};
+pub use mesh::MeshSettings;
+pub use seeder::SeederSettings;
+pub use uplink::UplinkConfig;
+
+/// Most segments a window can hold, whatever the configuration says.
+pub const HARD_MAX_SEGMENTS: usize = 256;
 
 /// What `--print-config` shows instead of a secret.
 pub const REDACTED: &str = "<set; not shown>";
@@ -76,9 +88,11 @@ pub struct Config {
     /// The staff page (`/admin`).
     pub admin: AdminConfig,
     /// The R2 uplink (CDN fallback); off by default.
-    pub uplink: crate::uplink::UplinkConfig,
+    pub uplink: UplinkConfig,
     /// The WebRTC seeder.
-    pub seeder: crate::seeder::SeederSettings,
+    pub seeder: SeederSettings,
+    /// The live mesh's stream swarm.
+    pub mesh: MeshSettings,
 }
 
 /// HTTP server settings.
@@ -289,7 +303,7 @@ impl Config {
             origin: path.map(Path::to_owned),
             source,
         })?;
-        crate::config_env::apply(&mut table, env)?;
+        env::apply(&mut table, env)?;
         let config: Config = toml::Value::Table(table)
             .try_into()
             .map_err(|source| ConfigError::Parse {
@@ -314,41 +328,46 @@ impl Config {
         shown.to_toml()
     }
 
-    /// Rejects settings that cannot work.
+    /// Rejects settings that cannot work: each section checks itself, then settings that must
+    /// agree across sections are compared.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let w = &self.window;
-        let invalid = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
-        if !(w.max_duration_secs.is_finite() && w.max_duration_secs >= 2.0) {
-            return invalid("window.max_duration_secs must be at least 2");
-        }
-        if !(2..=crate::window::HARD_MAX_SEGMENTS).contains(&w.max_segments) {
-            return invalid("window.max_segments must be between 2 and 256");
-        }
-        if w.max_segment_bytes == 0 || w.max_segment_bytes > w.max_bytes {
-            return invalid("window.max_segment_bytes must be positive and at most window.max_bytes");
-        }
-        if !venuebox_proto::http_path::is_plain_name(&self.ingest.playlist) {
-            return invalid("ingest.playlist must be a plain file name");
-        }
-        self.seeder.validate().map_err(ConfigError::Invalid)?;
-        if self.http.max_connections == 0 {
-            return invalid("http.max_connections must be positive");
-        }
-        let d = &self.demo;
-        if d.width < 16 || d.height < 16 || d.fps == 0 || d.segment_secs == 0 || d.video_kbps == 0 {
-            return invalid("demo: width/height must be >= 16 and fps, segment_secs, video_kbps positive");
-        }
-        if self.ingest.poll_ms == 0 {
-            return invalid("ingest.poll_ms must be positive");
-        }
-        front::validate(&self.signal, &self.discovery)?;
+        self.http.validate()?;
+        self.window.validate()?;
+        self.ingest.validate()?;
+        self.demo.validate()?;
+        self.signal.validate()?;
+        self.discovery.validate()?;
+        self.seeder.validate()?;
+        self.mesh.validate()?;
         self.uplink.validate()?;
-        self.validate_rtmp()
+        self.validate_r2_urls()
     }
 
-    fn validate_rtmp(&self) -> Result<(), ConfigError> {
-        let i = &self.ingest;
+    /// The R2 public URL exists twice: `signal.r2_base_url` (what viewers are told) and
+    /// `uplink.public_base_url` + `uplink.prefix` (where the uplink puts segments). With the
+    /// uplink on, a set `signal.r2_base_url` must name the segments' folder there.
+    fn validate_r2_urls(&self) -> Result<(), ConfigError> {
+        let announced = self.signal.r2_base_url.trim_end_matches('/');
+        match self.uplink.segments_url() {
+            Some(uploaded) if !announced.is_empty() && announced != uploaded => Err(ConfigError::Invalid(format!(
+                "signal.r2_base_url ({announced}) must be {uploaded} (uplink.public_base_url + uplink.prefix + hls), or empty"
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl IngestConfig {
+    /// Rejects settings that cannot work.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let i = self;
         let invalid = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
+        if !venuebox_proto::http_path::is_plain_name(&i.playlist) {
+            return invalid("ingest.playlist must be a plain file name");
+        }
+        if i.poll_ms == 0 {
+            return invalid("ingest.poll_ms must be positive");
+        }
         if !(1..=10).contains(&i.segment_secs) {
             return invalid("ingest.segment_secs must be between 1 and 10");
         }
@@ -361,6 +380,46 @@ impl Config {
         }
         if key.len() > MAX_STREAM_KEY_BYTES || !key.bytes().all(|b| b.is_ascii_graphic()) {
             return invalid("ingest.stream_key must be 1-256 printable ASCII characters without spaces");
+        }
+        Ok(())
+    }
+}
+
+impl HttpConfig {
+    /// Rejects settings that cannot work.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.max_connections == 0 {
+            return Err(ConfigError::Invalid("http.max_connections must be positive".into()));
+        }
+        Ok(())
+    }
+}
+
+impl WindowConfig {
+    /// Rejects settings that cannot work.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
+        if !(self.max_duration_secs.is_finite() && self.max_duration_secs >= 2.0) {
+            return invalid("window.max_duration_secs must be at least 2");
+        }
+        if !(2..=HARD_MAX_SEGMENTS).contains(&self.max_segments) {
+            return invalid("window.max_segments must be between 2 and 256");
+        }
+        if self.max_segment_bytes == 0 || self.max_segment_bytes > self.max_bytes {
+            return invalid("window.max_segment_bytes must be positive and at most window.max_bytes");
+        }
+        Ok(())
+    }
+}
+
+impl DemoConfig {
+    /// Rejects settings that cannot work.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let d = self;
+        if d.width < 16 || d.height < 16 || d.fps == 0 || d.segment_secs == 0 || d.video_kbps == 0 {
+            return Err(ConfigError::Invalid(
+                "demo: width/height must be >= 16 and fps, segment_secs, video_kbps positive".into(),
+            ));
         }
         Ok(())
     }

@@ -4,7 +4,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use serde::{Deserialize, Serialize};
 
-use super::SeederConfig;
+use super::ConfigError;
 
 /// WebRTC seeder settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -30,41 +30,25 @@ pub struct SeederSettings {
 
 impl Default for SeederSettings {
     fn default() -> Self {
-        let runtime = SeederConfig::default();
         SeederSettings {
             enabled: true,
             udp_listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
             trackers: Vec::new(),
             public_host: "venuebox.local".to_owned(),
-            max_peers: runtime.max_peers,
-            max_peers_per_segment: runtime.max_peers_per_segment,
+            max_peers: 400,
+            max_peers_per_segment: 32,
             candidate_ips: Vec::new(),
         }
     }
 }
 
 impl SeederSettings {
-    /// The runtime configuration, given the HTTP port the box's tracker listens on.
-    pub fn to_config(&self, http_port: u16) -> SeederConfig {
-        let trackers = if self.trackers.is_empty() {
-            vec![format!("ws://{}:{http_port}/announce", self.public_host)]
-        } else {
-            self.trackers.clone()
-        };
-        SeederConfig {
-            udp_bind: self.udp_listen,
-            trackers,
-            max_peers: self.max_peers,
-            max_peers_per_segment: self.max_peers_per_segment,
-            candidate_ips: self.candidate_ips.clone(),
-            ..SeederConfig::default()
-        }
-    }
-
     /// Rejects settings that cannot work.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         if self.max_peers == 0 || self.max_peers_per_segment == 0 || self.max_peers_per_segment > self.max_peers {
-            return Err("seeder: max_peers and max_peers_per_segment must be positive, per segment <= total".into());
+            return Err(ConfigError::Invalid(
+                "seeder: max_peers and max_peers_per_segment must be positive, per segment <= total".into(),
+            ));
         }
         Ok(())
     }

@@ -1,7 +1,7 @@
 //! The `[uplink]` configuration section: where the R2 bucket is, how hard to try and how fast
 //! to give up on old segments.
 
-use crate::config::ConfigError;
+use super::{ConfigError, HARD_MAX_SEGMENTS};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -80,7 +80,7 @@ impl UplinkConfig {
         if !(1..=32).contains(&self.concurrency) {
             return invalid("concurrency must be between 1 and 32");
         }
-        if !(1..=crate::window::HARD_MAX_SEGMENTS).contains(&self.queue_segments) {
+        if !(1..=HARD_MAX_SEGMENTS).contains(&self.queue_segments) {
             return invalid("queue_segments must be between 1 and 256");
         }
         if !(self.max_lag_secs.is_finite() && self.max_lag_secs > 0.0) {
@@ -126,14 +126,14 @@ impl UplinkConfig {
         http_url(&self.endpoint)
     }
 
-    /// The public URL of the uploaded playlist.
-    pub fn public_playlist_url(&self) -> String {
-        format!(
-            "{}/{}{}",
-            self.public_base_url.trim_end_matches('/'),
-            self.prefix,
-            super::keys::PLAYLIST
-        )
+    /// The public URL of `rel` (relative to the prefix, e.g. `hls/live.m3u8`) in the bucket.
+    pub fn public_url(&self, rel: &str) -> String {
+        format!("{}/{}{rel}", self.public_base_url.trim_end_matches('/'), self.prefix)
+    }
+
+    /// With the uplink on, the public URL of the bucket's segment folder (no trailing `/`).
+    pub fn segments_url(&self) -> Option<String> {
+        self.enabled.then(|| self.public_url("hls"))
     }
 
     /// Request time limit.
@@ -270,6 +270,7 @@ mod tests {
             prefix: "v/".into(),
             ..enabled()
         };
-        assert_eq!(c.public_playlist_url(), "https://cdn.example/v/hls/live.m3u8");
+        assert_eq!(c.public_url("hls/live.m3u8"), "https://cdn.example/v/hls/live.m3u8");
+        assert_eq!(c.segments_url().as_deref(), Some("https://cdn.example/v/hls"));
     }
 }

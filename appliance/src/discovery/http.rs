@@ -1,7 +1,7 @@
 //! `/qr.svg` and `/qr.png`: the viewer URL as a QR code, `?by=ip` (default) or `?by=name`.
 
 use super::{qr, By, Discovery};
-use crate::http::respond::{self, Body};
+use crate::web::respond::{self, Body};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::header::{self, HeaderValue};

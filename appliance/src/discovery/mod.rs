@@ -128,26 +128,22 @@ impl Discovery {
         let mut cur = self.current.write().unwrap_or_else(|p| p.into_inner());
         std::mem::replace(&mut cur.hostname, name.to_owned()) != name
     }
-
-    /// Figures for `/api/status`.
-    pub fn status_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "hostname": self.hostname(),
-            "mdns": self.mdns_wanted(),
-            "viewer_url_ip": self.viewer_url(By::Ip),
-            "viewer_url_name": self.viewer_url(By::Name),
-        })
-    }
 }
 
-impl crate::status::StatusSource for Discovery {
+impl crate::report::Source for Discovery {
     fn name(&self) -> &'static str {
         "discovery"
     }
-    fn status_json(&self) -> serde_json::Value {
-        Discovery::status_json(self)
+
+    fn figures(&self) -> Vec<crate::report::Figure> {
+        use crate::report::Figure;
+        vec![
+            Figure::status("hostname", self.hostname()),
+            Figure::status("mdns", self.mdns_wanted()),
+            Figure::status("viewer_url_ip", self.viewer_url(By::Ip)),
+            Figure::status("viewer_url_name", self.viewer_url(By::Name)),
+        ]
     }
-    fn write_metrics(&self, _out: &mut String) {}
 }
 
 /// Prints the join banner, then again whenever the address changes, until `shutdown`.

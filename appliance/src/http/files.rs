@@ -1,7 +1,7 @@
 //! The viewer app from its folder: validated paths only, no escape through `..`, encodings or
 //! symbolic links; a built-in page explains how to build the viewer when it is absent.
 
-use super::respond::{self, Body, Caching};
+use crate::web::respond::{self, Body, Caching};
 use bytes::Bytes;
 use hyper::{HeaderMap, Method, Response};
 use std::path::{Path, PathBuf};

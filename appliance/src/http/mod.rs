@@ -1,10 +1,7 @@
 //! The HTTP server: one port for the viewer, HLS, status, metrics and the WebSocket endpoints.
 
-pub mod counters;
 pub mod files;
-pub mod respond;
 pub mod router;
-pub mod ws;
 
 use crate::state::AppState;
 use hyper::service::service_fn;

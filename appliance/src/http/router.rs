@@ -1,8 +1,8 @@
 //! Request routing: one `match` on the path, each arm owned by one subsystem.
 
-use super::respond::{self, Body, Caching};
 use crate::discovery::http::{qr_response, QrFormat};
 use crate::state::AppState;
+use crate::web::respond::{self, Body, Caching};
 use bytes::Bytes;
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
@@ -24,16 +24,24 @@ pub async fn route(req: Request<Incoming>, state: Arc<AppState>) -> Response<Bod
     let parts: Vec<&str> = path.components().iter().map(String::as_str).collect();
     match parts.as_slice() {
         ["healthz"] => respond::text(StatusCode::OK, "ok\n"),
-        ["api", "status"] => respond::json(&crate::status::status_json(&state)),
+        ["api", "status"] => respond::json(&state.reports.status_json()),
         ["metrics"] => metrics(&state),
         ["announce"] => announce(req, &state),
-        ["signal"] => crate::signal::conn::upgrade(req, state),
+        ["signal"] => crate::signal::conn::upgrade(req, state.signal.clone(), state.ingest.summary().state),
         ["qr.svg"] => qr_response(&state.discovery, QrFormat::Svg, req.uri().query()),
         ["qr.png"] => qr_response(&state.discovery, QrFormat::Png, req.uri().query()),
-        ["admin"] => crate::admin::page::serve(req.headers(), &state, None),
-        ["admin", sub] => crate::admin::page::serve(req.headers(), &state, Some(sub)),
+        ["admin"] => crate::admin::page::serve(req.headers(), staff(&state), None),
+        ["admin", sub] => crate::admin::page::serve(req.headers(), staff(&state), Some(sub)),
         ["hls", name] => hls(&req, &state, name),
         _ => static_file(&req, &state, &path).await,
+    }
+}
+
+fn staff(state: &AppState) -> crate::admin::page::Staff<'_> {
+    crate::admin::page::Staff {
+        admin: &state.admin,
+        reports: &state.reports,
+        discovery: &state.discovery,
     }
 }
 
@@ -63,7 +71,7 @@ fn announce(mut req: Request<Incoming>, state: &AppState) -> Response<Body> {
         return respond::not_found();
     };
     let config = crate::tracker::ws_config(handle.max_frame);
-    match super::ws::accept(&mut req, config) {
+    match crate::web::ws::accept(&mut req, config) {
         Ok(accepted) => {
             tokio::spawn(async move {
                 if let Some(ws) = accepted.socket.await {
@@ -78,7 +86,7 @@ fn announce(mut req: Request<Incoming>, state: &AppState) -> Response<Body> {
 
 fn metrics(state: &AppState) -> Response<Body> {
     let mut resp = respond::text(StatusCode::OK, "");
-    *resp.body_mut() = Body::from(crate::status::metrics_text(state));
+    *resp.body_mut() = Body::from(state.reports.metrics_text());
     resp.headers_mut().insert(
         hyper::header::CONTENT_TYPE,
         hyper::header::HeaderValue::from_static("text/plain; version=0.0.4"),

@@ -6,23 +6,16 @@ pub mod demo;
 pub mod ffmpeg;
 pub mod gate;
 pub mod probe;
+pub mod report;
 pub mod rtmp;
 
 use crate::config::IngestMode;
 use crate::watcher::WatchStats;
 use std::sync::Arc;
 
-/// Live state of ingest, for status pages and sd-notify.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum IngestState {
-    /// No segment yet, or none for a while.
-    Waiting,
-    /// Segments arrive.
-    Live,
-    /// The producer ended the stream.
-    Ended,
-}
+/// Live state of ingest, for status pages and sd-notify: the state the signaling hello
+/// reports, one type.
+pub use venuebox_proto::signal::StreamState as IngestState;
 
 /// What the status page shows about ingest.
 #[derive(Debug)]

@@ -3,6 +3,7 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
+use crate::config::SeederSettings;
 use venuebox_proto::session::SessionConfig;
 
 /// How the WebRTC seeder runs.
@@ -26,20 +27,44 @@ pub struct SeederConfig {
     pub candidate_ips: Vec<IpAddr>,
     /// Limits and timers of each peer session.
     pub session: SessionConfig,
+    /// The live mesh's stream swarm, when the box takes part in it.
+    pub mesh: Option<super::mesh::MeshConfig>,
+}
+
+impl SeederConfig {
+    /// The runtime configuration of the `[seeder]` section, given the HTTP port the box's
+    /// tracker listens on (the default tracker URL names it).
+    pub fn from_settings(settings: &SeederSettings, http_port: u16) -> Self {
+        let trackers = if settings.trackers.is_empty() {
+            vec![format!("ws://{}:{http_port}/announce", settings.public_host)]
+        } else {
+            settings.trackers.clone()
+        };
+        SeederConfig {
+            udp_bind: settings.udp_listen,
+            trackers,
+            max_peers: settings.max_peers,
+            max_peers_per_segment: settings.max_peers_per_segment,
+            candidate_ips: settings.candidate_ips.clone(),
+            ..SeederConfig::default()
+        }
+    }
 }
 
 impl Default for SeederConfig {
     fn default() -> Self {
+        let shipped = SeederSettings::default();
         SeederConfig {
             udp_bind: SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
             trackers: Vec::new(),
-            max_peers: 400,
-            max_peers_per_segment: 32,
+            max_peers: shipped.max_peers,
+            max_peers_per_segment: shipped.max_peers_per_segment,
             connect_timeout: Duration::from_secs(15),
             gather_timeout: Duration::from_secs(2),
             include_loopback: false,
             candidate_ips: Vec::new(),
             session: SessionConfig::default(),
+            mesh: None,
         }
     }
 }

@@ -16,26 +16,27 @@
 //! Contract with the window: [`Seeder::add_segment`] on `Added`, [`Seeder::remove_segment`] on
 //! `Removed` (its peers are closed).
 
+mod channel;
 mod config;
 mod error;
+pub mod mesh;
 mod peer;
+mod report;
 mod rtc;
 mod segments;
-mod settings;
 pub mod tracker_link;
 pub mod window;
 
-use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use venuebox_proto::torrent::{InfoHash, Torrent};
 
+pub use crate::config::SeederSettings;
 pub use config::SeederConfig;
 pub use error::SeederError;
 pub use segments::{SeededSegment, Segments};
-pub use settings::SeederSettings;
 
 /// Sequence number under which the fMP4 init segment in effect is seeded.
 pub const INIT_SEQ: u64 = u64::MAX;
@@ -46,6 +47,7 @@ pub struct Seeder {
     rtc: rtc::Rtc,
     segments: Segments,
     peer_id: [u8; 20],
+    mesh: Option<Arc<mesh::Mesh>>,
     /// Offers not answered because too many answers were in flight.
     pub(crate) offers_shed: std::sync::atomic::AtomicU64,
 }
@@ -54,11 +56,14 @@ impl Seeder {
     /// Binds the UDP port and starts the seeder with no segments.
     pub async fn new(cfg: SeederConfig) -> Result<Self, SeederError> {
         let rtc = rtc::Rtc::new(&cfg).await?;
+        let peer_id = new_peer_id();
+        let mesh = cfg.mesh.clone().map(|m| mesh::Mesh::new(m, peer_id));
         Ok(Seeder {
             cfg,
             rtc,
             segments: Segments::default(),
-            peer_id: new_peer_id(),
+            peer_id,
+            mesh,
             offers_shed: Default::default(),
         })
     }
@@ -66,6 +71,11 @@ impl Seeder {
     /// The box's BitTorrent peer id (`-VB0001-` and 12 random characters).
     pub fn peer_id(&self) -> [u8; 20] {
         self.peer_id
+    }
+
+    /// The box's membership in the live mesh's stream swarm, when enabled.
+    pub fn mesh(&self) -> Option<&Arc<mesh::Mesh>> {
+        self.mesh.as_ref()
     }
 
     /// The UDP address every peer connection uses.
@@ -110,6 +120,9 @@ impl Seeder {
 
     /// Answers a viewer's WebRTC offer for torrent `info_hash` with the box's answer SDP.
     pub async fn answer_offer(&self, info_hash: InfoHash, offer_sdp: &str) -> Result<String, SeederError> {
+        if let Some(mesh) = self.mesh.as_ref().filter(|m| m.info_hash() == info_hash) {
+            return self.answer_mesh(mesh, offer_sdp).await;
+        }
         let seg = self
             .segments
             .get(&info_hash)
@@ -129,82 +142,17 @@ impl Seeder {
         Ok(answer)
     }
 
-    /// JSON for `/api/status`: the window's segments with sequence, info hash and magnet.
-    pub fn status_json(&self) -> serde_json::Value {
-        let segments: Vec<_> = self
-            .segments
-            .list()
-            .iter()
-            .map(|s| {
-                serde_json::json!({
-                    "seq": (s.seq != INIT_SEQ).then_some(s.seq),
-                    "init": s.seq == INIT_SEQ,
-                    "name": s.torrent.name(),
-                    "info_hash": s.torrent.info_hash().to_hex(),
-                    "magnet": s.magnet,
-                    "length": s.torrent.length(),
-                    "pieces": s.torrent.piece_count(),
-                    "uploaded": s.uploaded(),
-                    "peers": s.peers(),
-                    "connections": s.connections(),
-                    "dropped": s.dropped(),
-                })
-            })
-            .collect();
-        serde_json::json!({
-            "udp_port": self.udp_addr().port(),
-            "peers": self.segments.total_peers(),
-            "offers_shed": self.offers_shed.load(std::sync::atomic::Ordering::Relaxed),
-            "segments": segments,
-        })
-    }
-
-    /// Prometheus text for `/metrics`.
-    pub fn write_metrics(&self, out: &mut String) {
-        let list = self.segments.list();
-        let uploaded: u64 = list.iter().map(|s| s.uploaded()).sum();
-        let _ = writeln!(
-            out,
-            "# TYPE venuebox_seeder_peers gauge\nvenuebox_seeder_peers {}",
-            self.segments.total_peers()
-        );
-        let _ = writeln!(
-            out,
-            "# TYPE venuebox_seeder_segments gauge\nvenuebox_seeder_segments {}",
-            list.len()
-        );
-        let _ = writeln!(
-            out,
-            "# TYPE venuebox_seeder_window_uploaded_bytes gauge\nvenuebox_seeder_window_uploaded_bytes {uploaded}"
-        );
-        let _ = writeln!(
-            out,
-            "# TYPE venuebox_seeder_offers_shed_total counter\nvenuebox_seeder_offers_shed_total {}",
-            self.offers_shed.load(std::sync::atomic::Ordering::Relaxed)
-        );
-        let _ = writeln!(out, "# TYPE venuebox_seeder_segment_uploaded_bytes gauge");
-        for s in &list {
-            let _ = writeln!(
-                out,
-                "venuebox_seeder_segment_uploaded_bytes{{seq=\"{}\"}} {}",
-                s.seq,
-                s.uploaded()
-            );
+    /// Answers an offer in the stream swarm and starts the neighbour's link, while a slot is free.
+    async fn answer_mesh(&self, mesh: &Arc<mesh::Mesh>, offer_sdp: &str) -> Result<String, SeederError> {
+        if !mesh.has_room() {
+            return Err(SeederError::Busy);
         }
-    }
-}
-
-impl crate::status::StatusSource for Seeder {
-    fn name(&self) -> &'static str {
-        "seeder"
-    }
-
-    fn status_json(&self) -> serde_json::Value {
-        Seeder::status_json(self)
-    }
-
-    fn write_metrics(&self, out: &mut String) {
-        Seeder::write_metrics(self, out)
+        let (pc, answer) = self.rtc.answer(offer_sdp).await?;
+        if !mesh.start_link(pc.clone(), self.cfg.connect_timeout) {
+            let _ = pc.close().await;
+            return Err(SeederError::Busy);
+        }
+        Ok(answer)
     }
 }
 

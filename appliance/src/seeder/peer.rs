@@ -1,28 +1,19 @@
 //! One peer connection: waits for the browser's data channel, then moves bytes and timers
 //! between it and a sans-IO [`Session`], and closes everything when the session ends.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use tokio::sync::{mpsc, oneshot, watch, Notify};
+use tokio::sync::{watch, Notify};
 use tokio::time::{sleep_until, Instant};
 use tracing::debug;
 use venuebox_proto::session::{Output, Session, SessionConfig};
 use webrtc::data::data_channel::DataChannel;
-use webrtc::peer_connection::peer_connection_state::RTCPeerConnectionState;
 use webrtc::peer_connection::RTCPeerConnection;
 
+use super::channel::{self, spawn_reader, Opening};
+
 use super::segments::PeerSlot;
-
-/// Largest data-channel message read (bigger ones end the connection).
-const READ_BUF: usize = 128 * 1024;
-
-/// Longest wait for the data channel or the peer connection to close.
-const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Time for the data channel's stream reset to reach the peer before the connection closes.
-const RESET_GRACE: Duration = Duration::from_millis(300);
 
 /// What a connection task needs.
 pub(super) struct PeerParams {
@@ -35,52 +26,23 @@ pub(super) struct PeerParams {
 
 /// Spawns the task that owns the connection until it ends.
 pub(super) fn spawn(p: PeerParams) {
-    let (dc_tx, dc_rx) = oneshot::channel();
-    let dc_tx = Arc::new(Mutex::new(Some(dc_tx)));
-    p.pc.on_data_channel(Box::new(move |dc| {
-        let dc_tx = dc_tx.clone();
-        Box::pin(async move {
-            let opened = dc.clone();
-            dc.on_open(Box::new(move || {
-                Box::pin(async move {
-                    let Ok(raw) = opened.detach().await else {
-                        return;
-                    };
-                    if let Some(tx) = dc_tx.lock().expect("dc sender lock").take() {
-                        let _ = tx.send(raw);
-                    }
-                })
-            }));
-        })
-    }));
-    let (failed_tx, failed_rx) = watch::channel(false);
-    p.pc.on_peer_connection_state_change(Box::new(move |state| {
-        use RTCPeerConnectionState::{Closed, Disconnected, Failed};
-        if matches!(state, Failed | Closed | Disconnected) {
-            failed_tx.send_replace(true);
-        }
-        Box::pin(async {})
-    }));
-    tokio::spawn(run(p, dc_rx, failed_rx));
+    let opening = channel::watch_open(&p.pc);
+    tokio::spawn(run(p, opening));
 }
 
-async fn run(p: PeerParams, dc_rx: oneshot::Receiver<Arc<DataChannel>>, mut failed: watch::Receiver<bool>) {
+async fn run(p: PeerParams, opening: Opening) {
     let mut removed = p.slot.segment().removed();
+    let mut failed = opening.failed;
     let dc = tokio::select! {
-        dc = dc_rx => dc.ok(),
+        dc = opening.channel => dc.ok(),
         _ = tokio::time::sleep(p.connect_timeout) => None,
         _ = failed.wait_for(|f| *f) => None,
         _ = removed.wait_for(|r| *r) => None,
     };
-    if let Some(dc) = dc {
+    if let Some(dc) = &dc {
         drive(&p, dc.clone(), failed, removed).await;
-        let closed = tokio::time::timeout(CLOSE_TIMEOUT, dc.close()).await;
-        debug!(ok = matches!(closed, Ok(Ok(()))), "data channel closed");
-        // The stream reset goes out asynchronously; give it a moment before tearing down SCTP.
-        tokio::time::sleep(RESET_GRACE).await;
     }
-    let closed = tokio::time::timeout(CLOSE_TIMEOUT, p.pc.close()).await;
-    debug!(ok = matches!(closed, Ok(Ok(()))), "peer connection closed");
+    channel::close(dc, &p.pc).await;
 }
 
 /// Runs the session over `dc` until either side ends it.
@@ -162,23 +124,4 @@ async fn flush(session: &mut Session, dc: &DataChannel, p: &PeerParams) -> bool 
         let now = Instant::now().into_std();
         seg.with_seed(|s| session.set_buffered(now, dc.buffered_amount(), s));
     }
-}
-
-/// Reads data-channel messages into a small bounded queue until the channel ends.
-fn spawn_reader(dc: Arc<DataChannel>) -> mpsc::Receiver<Bytes> {
-    let (tx, rx) = mpsc::channel(8);
-    tokio::spawn(async move {
-        let mut buf = vec![0u8; READ_BUF];
-        loop {
-            match dc.read(&mut buf).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    if tx.send(Bytes::copy_from_slice(&buf[..n])).await.is_err() {
-                        break;
-                    }
-                }
-            }
-        }
-    });
-    rx
 }

@@ -114,6 +114,8 @@ impl Drop for PeerSlot {
 pub struct Segments {
     by_hash: RwLock<HashMap<InfoHash, Arc<SeededSegment>>>,
     total_peers: Arc<AtomicUsize>,
+    /// Payload bytes uploaded for segments that have left.
+    retired_uploaded: AtomicU64,
 }
 
 impl Segments {
@@ -127,6 +129,7 @@ impl Segments {
         let hash = map.values().find(|s| s.seq == seq).map(|s| s.torrent.info_hash())?;
         let seg = map.remove(&hash)?;
         seg.removed.send_replace(true);
+        self.retired_uploaded.fetch_add(seg.uploaded(), Ordering::Relaxed);
         Some(seg)
     }
 
@@ -150,6 +153,13 @@ impl Segments {
         let mut all: Vec<_> = self.by_hash.read().expect("segments lock").values().cloned().collect();
         all.sort_by_key(|s| s.seq);
         all
+    }
+
+    /// Payload bytes the box uploaded since it started, over every segment it ever seeded (the
+    /// seeder's share of the box's egress).
+    pub fn uploaded_total(&self) -> u64 {
+        let current: u64 = self.list().iter().map(|s| s.uploaded()).sum();
+        self.retired_uploaded.load(Ordering::Relaxed) + current
     }
 
     /// Peer connections open now over all segments.

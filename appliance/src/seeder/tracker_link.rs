@@ -8,8 +8,9 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tracing::debug;
 use venuebox_proto::torrent::InfoHash;
-use venuebox_proto::tracker::{BoxAnswer, BoxOffer, Signal, SignalKind};
+use venuebox_proto::tracker::{BoxAnswer, BoxOffer, Id20, Signal, SignalKind};
 
+use super::mesh::Mesh;
 use super::Seeder;
 use crate::tracker::{BoxSeederLink, Command, TrackerHandle};
 
@@ -23,6 +24,9 @@ pub async fn answer_offers(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let tracker = link.handle().clone();
+    if let Some(mesh) = seeder.mesh() {
+        tokio::spawn(report_slots(mesh.clone(), tracker.clone(), shutdown.clone()));
+    }
     let in_flight = Arc::new(Semaphore::new(MAX_ANSWERS_IN_FLIGHT));
     loop {
         let offer = tokio::select! {
@@ -38,6 +42,22 @@ pub async fn answer_offers(
             answer_one(&seeder, &tracker, offer).await;
             drop(permit);
         });
+    }
+}
+
+/// Keeps the tracker told how many neighbours the box still takes in the stream swarm.
+async fn report_slots(mesh: Arc<Mesh>, tracker: TrackerHandle, shutdown: CancellationToken) {
+    let mut free = mesh.free_slots();
+    let hash = Id20(mesh.info_hash().0);
+    loop {
+        let slots = *free.borrow_and_update();
+        if !tracker.stream_slots(hash, slots).await {
+            return;
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            changed = free.changed() => if changed.is_err() { return },
+        }
     }
 }
 

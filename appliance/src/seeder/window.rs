@@ -36,6 +36,9 @@ pub async fn run(
             Ok(WindowEvent::Added(seg)) => link.added(seg).await,
             Ok(WindowEvent::Removed(seg)) => {
                 link.seeder.remove_segment(seg.seq);
+                if let Some(mesh) = link.seeder.mesh() {
+                    mesh.remove_segment(seg.seq);
+                }
             }
             Ok(WindowEvent::EndOfStream) => {}
             Err(RecvError::Lagged(n)) => link.resync(&window, n).await,
@@ -68,6 +71,9 @@ impl Link {
         };
         let seeded = self.seeder.add_torrent(seg.seq, torrent, seg.data.clone());
         debug!(seq = seeded.seq, info_hash = %seeded.torrent.info_hash(), "seeding segment");
+        if let Some(mesh) = self.seeder.mesh() {
+            mesh.add_segment(seeded.clone());
+        }
         self.register(&seeded).await;
     }
 

@@ -8,10 +8,8 @@
 
 use super::hub::Frame;
 use super::{SignalCounters, SignalHub};
-use crate::http::respond::Body;
-use crate::http::ws::{self, WebSocket};
-use crate::ingest::IngestState;
-use crate::state::AppState;
+use crate::web::respond::Body;
+use crate::web::ws::{self, WebSocket};
 use futures_util::{SinkExt as _, StreamExt as _};
 use hyper::body::Incoming;
 use hyper::{Request, Response};
@@ -32,7 +30,7 @@ pub const MAX_FRAME_BYTES: usize = 64 << 10;
 pub const MAX_VIOLATIONS: u32 = 20;
 
 /// Answers `GET /signal`: upgrades and spawns the connection.
-pub fn upgrade(mut req: Request<Incoming>, state: Arc<AppState>) -> Response<Body> {
+pub fn upgrade(mut req: Request<Incoming>, hub: Arc<SignalHub>, stream_state: StreamState) -> Response<Body> {
     let config = WebSocketConfig::default()
         .max_message_size(Some(MAX_FRAME_BYTES))
         .max_frame_size(Some(MAX_FRAME_BYTES))
@@ -43,12 +41,6 @@ pub fn upgrade(mut req: Request<Incoming>, state: Arc<AppState>) -> Response<Bod
         Ok(a) => a,
         Err(resp) => return *resp,
     };
-    let stream_state = match crate::status::summary(&state).state {
-        IngestState::Waiting => StreamState::Waiting,
-        IngestState::Live => StreamState::Live,
-        IngestState::Ended => StreamState::Ended,
-    };
-    let hub = state.signal.clone();
     tokio::spawn(async move {
         if let Some(socket) = accepted.socket.await {
             serve(socket, hub, tracker_url, stream_state).await;

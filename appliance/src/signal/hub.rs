@@ -13,7 +13,7 @@ use tokio::sync::broadcast;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 use venuebox_proto::signal::{
     Container, Discontinuity, End, Hello, InfoHashHex, InitInfo, Removed, SegmentInfo, SegmentName, ServerMessage,
-    StreamInfo, StreamState, TorrentFile,
+    StreamInfo, StreamState, SwarmInfo, TorrentFile,
 };
 
 /// Frames fanned out to connections; a connection that falls this far behind is dropped.
@@ -33,6 +33,7 @@ struct Cache {
     segments: VecDeque<Arc<SegmentInfo>>,
     container: Option<Container>,
     last_seq: Option<u64>,
+    swarm: Option<SwarmInfo>,
 }
 
 /// Announcement state shared by the hub task and the connections.
@@ -53,6 +54,11 @@ impl Announcer {
             r2_base: (!base.is_empty()).then(|| base.to_owned()),
             torrent_for,
         }
+    }
+
+    /// Names the live mesh's stream swarm in every hello from now on.
+    pub fn set_swarm(&self, swarm: SwarmInfo) {
+        self.lock().swarm = Some(swarm);
     }
 
     fn lock(&self) -> MutexGuard<'_, Cache> {
@@ -77,7 +83,7 @@ impl Announcer {
             tracker_url,
             stats_interval_secs,
             segments: cache.segments.iter().map(|s| (**s).clone()).collect(),
-            swarm: None,
+            swarm: cache.swarm.clone(),
         };
         (ServerMessage::Hello(hello), self.tx.subscribe())
     }

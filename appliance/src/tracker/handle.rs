@@ -77,6 +77,14 @@ pub enum Command {
         /// Its sequence number.
         seq: u64,
     },
+    /// The box's seeder takes `box_free` more neighbours in the live mesh's stream swarm
+    /// (registers the stream swarm the first time).
+    StreamSlots {
+        /// The stream swarm.
+        info_hash: InfoHash,
+        /// Free neighbour slots of the box.
+        box_free: u32,
+    },
 }
 
 /// Cloneable access to the running tracker.
@@ -111,6 +119,11 @@ impl TrackerHandle {
             registration,
         })
         .await
+    }
+
+    /// Registers the stream swarm, or updates the box's free neighbour slots in it.
+    pub async fn stream_slots(&self, info_hash: InfoHash, box_free: u32) -> bool {
+        self.send(Command::StreamSlots { info_hash, box_free }).await
     }
 
     /// Drops the swarms of segment `seq`.

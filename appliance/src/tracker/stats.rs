@@ -1,9 +1,8 @@
 //! Figures the core task publishes once a second, plus IO counters, for status and metrics.
-use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use serde_json::{json, Value};
+use crate::report::{Figure, Source};
 use venuebox_proto::tracker::{Counters, Gauges};
 
 /// Per-second rates over the last publication interval.
@@ -84,94 +83,80 @@ impl TrackerStats {
             ),
         ]
     }
-
-    /// The `tracker` object of `/api/status`.
-    pub fn status_json(&self) -> Value {
-        let Snapshot {
-            counters: c,
-            gauges: g,
-            rates: r,
-        } = self.snapshot();
-        let mut doc = json!({
-            "connections": g.connections, "swarms": g.swarms, "registered_swarms": g.registered_swarms,
-            "peers": g.peers, "seeders": g.seeders, "leechers": g.leechers,
-            "pending_offers": g.pending_offers,
-            "announces_per_sec": r.announces, "offers_relayed_per_sec": r.offers,
-            "answers_relayed_per_sec": r.answers,
-            "announces": c.announces, "scrapes": c.scrapes, "offers_relayed": c.offers_relayed,
-            "box_offers": c.box_offers, "answers_relayed": c.answers_relayed, "failures": c.failures,
-            "rate_limited": c.rate_limited, "flood_closes": c.flood_closes,
-            "peers_expired": c.peers_expired, "swarms_dropped": c.swarms_dropped,
-        });
-        for (name, _, v) in self.io() {
-            doc[name] = v.into();
-        }
-        doc
-    }
-
-    /// `venuebox_tracker_*` Prometheus lines.
-    pub fn write_metrics(&self, out: &mut String) {
-        let Snapshot {
-            counters: c,
-            gauges: g,
-            rates: r,
-        } = self.snapshot();
-        let mut line = |name: &str, kind: &str, help: &str, v: f64| {
-            let _ = writeln!(
-                out,
-                "# HELP venuebox_tracker_{name} {help}\n# TYPE venuebox_tracker_{name} {kind}\nvenuebox_tracker_{name} {v}"
-            );
-        };
-        let gauges = [
-            ("connections", "Open tracker WebSockets.", g.connections),
-            ("swarms", "Swarms.", g.swarms),
-            ("peers", "Peers over all swarms.", g.peers),
-            ("seeders", "Peers holding their whole segment.", g.seeders),
-            ("leechers", "Peers still downloading.", g.leechers),
-            ("pending_offers", "Offers forwarded and not answered.", g.pending_offers),
-        ];
-        for (name, help, v) in gauges {
-            line(name, "gauge", help, v as f64);
-        }
-        line("announces_per_second", "gauge", "Announces per second.", r.announces);
-        line(
-            "offers_relayed_per_second",
-            "gauge",
-            "Offers relayed per second.",
-            r.offers,
-        );
-        let counters = [
-            ("announces_total", "Announces.", c.announces),
-            ("scrapes_total", "Scrapes.", c.scrapes),
-            ("offers_relayed_total", "Offers forwarded to peers.", c.offers_relayed),
-            ("box_offers_total", "Offers routed to the box's seeder.", c.box_offers),
-            ("answers_relayed_total", "Answers relayed.", c.answers_relayed),
-            ("failures_total", "Failure replies.", c.failures),
-            (
-                "rate_limited_total",
-                "Messages refused by the rate limit.",
-                c.rate_limited,
-            ),
-        ];
-        for (name, help, v) in counters {
-            line(name, "counter", help, v as f64);
-        }
-        for (name, help, v) in self.io() {
-            line(&format!("{name}_total"), "counter", help, v as f64);
-        }
-    }
 }
 
-impl crate::status::StatusSource for TrackerStats {
+impl Source for TrackerStats {
     fn name(&self) -> &'static str {
         "tracker"
     }
 
-    fn status_json(&self) -> Value {
-        TrackerStats::status_json(self)
-    }
-
-    fn write_metrics(&self, out: &mut String) {
-        TrackerStats::write_metrics(self, out);
+    fn figures(&self) -> Vec<Figure> {
+        let Snapshot {
+            counters: c,
+            gauges: g,
+            rates: r,
+        } = self.snapshot();
+        let gauge = |name: &str, key: &str, help: &'static str, v: u64| {
+            Figure::count(format!("tracker_{name}"), help, v).at(key)
+        };
+        let counter = |name: &str, key: &str, help: &'static str, v: u64| {
+            Figure::counter(format!("tracker_{name}"), help, v).at(key)
+        };
+        let mut out = vec![
+            gauge("connections", "connections", "Open tracker WebSockets.", g.connections),
+            gauge("swarms", "swarms", "Swarms.", g.swarms),
+            gauge("peers", "peers", "Peers over all swarms.", g.peers),
+            gauge("seeders", "seeders", "Peers holding their whole segment.", g.seeders),
+            gauge("leechers", "leechers", "Peers still downloading.", g.leechers),
+            gauge(
+                "pending_offers",
+                "pending_offers",
+                "Offers forwarded and not answered.",
+                g.pending_offers,
+            ),
+            Figure::status("registered_swarms", g.registered_swarms),
+            Figure::gauge("tracker_announces_per_second", "Announces per second.", r.announces).at("announces_per_sec"),
+            Figure::gauge(
+                "tracker_offers_relayed_per_second",
+                "Offers relayed per second.",
+                r.offers,
+            )
+            .at("offers_relayed_per_sec"),
+            Figure::status("answers_relayed_per_sec", r.answers),
+            counter("announces_total", "announces", "Announces.", c.announces),
+            counter("scrapes_total", "scrapes", "Scrapes.", c.scrapes),
+            counter(
+                "offers_relayed_total",
+                "offers_relayed",
+                "Offers forwarded to peers.",
+                c.offers_relayed,
+            ),
+            counter(
+                "box_offers_total",
+                "box_offers",
+                "Offers routed to the box's seeder.",
+                c.box_offers,
+            ),
+            counter(
+                "answers_relayed_total",
+                "answers_relayed",
+                "Answers relayed.",
+                c.answers_relayed,
+            ),
+            counter("failures_total", "failures", "Failure replies.", c.failures),
+            counter(
+                "rate_limited_total",
+                "rate_limited",
+                "Messages refused by the rate limit.",
+                c.rate_limited,
+            ),
+            Figure::status("flood_closes", c.flood_closes),
+            Figure::status("peers_expired", c.peers_expired),
+            Figure::status("swarms_dropped", c.swarms_dropped),
+        ];
+        for (name, help, v) in self.io() {
+            out.push(counter(&format!("{name}_total"), name, help, v));
+        }
+        out
     }
 }

@@ -112,6 +112,12 @@ impl CoreTask {
             Command::DropSegment { seq } => {
                 self.core.drop_segment(seq);
             }
+            Command::StreamSlots { info_hash, box_free } => {
+                let known = self.core.set_box_slots(&info_hash, box_free);
+                if let Err(e) = known.or_else(|_| self.core.register_stream(now, info_hash, box_free)) {
+                    tracing::warn!(error = %e, %info_hash, "stream swarm not registered");
+                }
+            }
         }
     }
 

@@ -1,11 +1,11 @@
 //! `venuebox uplink-check`: writes, reads back and deletes a probe object with the configured
 //! credentials, and explains each kind of failure in words a venue technician can act on.
 
-use super::config::UplinkConfig;
 use super::credentials::{self, ENV_ACCESS_KEY_ID, ENV_SECRET_ACCESS_KEY};
 use super::keys;
 use super::s3::S3Store;
 use super::store::{ObjectStore, PutRequest, StoreError};
+use crate::config::UplinkConfig;
 use bytes::Bytes;
 use std::io::Write;
 use std::time::Instant;
@@ -72,7 +72,11 @@ pub async fn run(cfg: &UplinkConfig, out: &mut impl Write) -> Result<(), CheckFa
         .await
         .map_err(|e| ctx.explain("deleting the probe object", &e))?;
     let _ = writeln!(out, "delete: ok");
-    let _ = writeln!(out, "uplink OK; viewers will play {}", cfg.public_playlist_url());
+    let _ = writeln!(
+        out,
+        "uplink OK; viewers will play {}",
+        cfg.public_url(super::keys::PLAYLIST)
+    );
     Ok(())
 }
 

@@ -30,7 +30,7 @@ pub fn viewer(prefix: &str, rel: &str) -> String {
 
 /// Content type of an object, by extension (the box's own table).
 pub fn content_type(name: &str) -> &'static str {
-    crate::http::respond::mime_for(name)
+    crate::web::respond::mime_for(name)
 }
 
 /// Cache-Control of a viewer file, as the box serves it.

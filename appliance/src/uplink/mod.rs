@@ -4,7 +4,6 @@
 
 pub mod backoff;
 pub mod check;
-pub mod config;
 pub mod credentials;
 pub mod keys;
 pub mod published;
@@ -15,8 +14,8 @@ pub mod store;
 pub mod task;
 pub mod viewer;
 
-pub use self::config::UplinkConfig;
 pub use self::status::UplinkStatus;
+pub use crate::config::UplinkConfig;
 
 use crate::config::Config;
 use crate::window::SharedWindow;
@@ -65,7 +64,7 @@ pub fn start(
     shutdown: CancellationToken,
 ) -> Result<(Arc<UplinkStatus>, Option<UplinkTask>), StartError> {
     let cfg = &config.uplink;
-    let status = Arc::new(UplinkStatus::new(cfg.enabled, cfg.public_playlist_url()));
+    let status = Arc::new(UplinkStatus::new(cfg.enabled, cfg.public_url(keys::PLAYLIST)));
     if !cfg.enabled {
         return Ok((status, None));
     }
@@ -87,6 +86,6 @@ pub fn start(
         viewer,
         status: status.clone(),
     };
-    tracing::info!(bucket = %cfg.bucket, public = %cfg.public_playlist_url(), "R2 uplink on");
+    tracing::info!(bucket = %cfg.bucket, public = %cfg.public_url(keys::PLAYLIST), "R2 uplink on");
     Ok((status, Some(Box::pin(task::run(params, shutdown)))))
 }

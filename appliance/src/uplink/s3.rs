@@ -2,9 +2,9 @@
 //! client over rustls (web PKI roots, or a configured CA file). Signed URLs carry the access key
 //! ID and a signature, so they are never logged or put into errors.
 
-use super::config::UplinkConfig;
 use super::credentials::Credentials;
 use super::store::{ObjectStore, PutRequest, StoreError};
+use crate::config::UplinkConfig;
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full, Limited};
 use hyper::{Method, Request, Response, StatusCode};

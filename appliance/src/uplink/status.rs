@@ -1,9 +1,8 @@
 //! The uplink's figures in `/api/status` (`"uplink"`) and `/metrics` (`venuebox_uplink_*`):
 //! queue depth, lag, bytes uploaded, failures and the last error.
 
-use crate::status::StatusSource;
-use serde_json::{json, Value};
-use std::fmt::Write as _;
+use crate::report::{Figure, Source};
+use serde_json::json;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -78,126 +77,68 @@ impl UplinkStatus {
     }
 }
 
-impl StatusSource for UplinkStatus {
+impl Source for UplinkStatus {
     fn name(&self) -> &'static str {
         "uplink"
     }
 
-    fn status_json(&self) -> Value {
+    fn figures(&self) -> Vec<Figure> {
+        let enabled = Figure::count("uplink_enabled", "1 when the R2 uplink is on.", u64::from(self.enabled));
         if !self.enabled {
-            return json!({ "enabled": false });
+            return vec![enabled.at("enabled").shown(false)];
         }
         let now = Instant::now();
         let s = self.stats();
-        json!({
-            "enabled": true,
-            "public_playlist": self.public_playlist,
-            "queued_segments": s.queued_segments,
-            "in_flight": s.in_flight,
-            "pending_deletes": s.pending_deletes,
-            "lag_secs": self.lag_secs(now),
-            "backing_off_secs": s.backoff_until.map(|u| u.saturating_duration_since(now).as_secs_f64()),
-            "consecutive_failures": s.consecutive_failures,
-            "newest_announced_seq": s.newest_announced_seq,
-            "playlist_segments": s.playlist_segments,
-            "bytes_uploaded": s.bytes_uploaded,
-            "objects_uploaded": s.objects_uploaded,
-            "objects_deleted": s.objects_deleted,
-            "deletes_dropped": s.deletes_dropped,
-            "segments_skipped": s.segments_skipped,
-            "failures": s.failures,
-            "last_error": s.last_error,
-        })
-    }
-
-    fn write_metrics(&self, out: &mut String) {
-        let s = self.stats();
-        let lag = self.lag_secs(Instant::now());
-        let mut metric = |name: &str, kind: &str, help: &str, value: f64| {
-            let _ = writeln!(
-                out,
-                "# HELP venuebox_uplink_{name} {help}\n# TYPE venuebox_uplink_{name} {kind}\nvenuebox_uplink_{name} {value}"
-            );
-        };
-        metric(
-            "enabled",
-            "gauge",
-            "1 when the R2 uplink is on.",
-            f64::from(u8::from(self.enabled)),
-        );
-        if !self.enabled {
-            return;
-        }
-        metric(
-            "queue_segments",
-            "gauge",
-            "Segments waiting for upload.",
-            s.queued_segments as f64,
-        );
-        metric("in_flight", "gauge", "Requests running.", s.in_flight as f64);
-        metric(
-            "pending_deletes",
-            "gauge",
-            "Deletions waiting.",
-            s.pending_deletes as f64,
-        );
-        metric(
-            "lag_seconds",
-            "gauge",
-            "Age of the oldest segment not yet announced in the bucket.",
-            lag,
-        );
-        metric(
-            "uploaded_bytes_total",
-            "counter",
-            "Bytes uploaded.",
-            s.bytes_uploaded as f64,
-        );
-        metric(
-            "uploaded_objects_total",
-            "counter",
-            "Objects uploaded.",
-            s.objects_uploaded as f64,
-        );
-        metric(
-            "deleted_objects_total",
-            "counter",
-            "Objects deleted.",
-            s.objects_deleted as f64,
-        );
-        metric(
-            "skipped_segments_total",
-            "counter",
-            "Segments skipped to stay live.",
-            s.segments_skipped as f64,
-        );
-        metric("failures_total", "counter", "Failed requests.", s.failures as f64);
-        metric(
-            "consecutive_failures",
-            "gauge",
-            "Failures since the last success.",
-            f64::from(s.consecutive_failures),
-        );
+        let mut out = vec![
+            enabled.at("enabled").shown(true),
+            Figure::status("public_playlist", self.public_playlist.clone()),
+            Figure::count(
+                "uplink_queue_segments",
+                "Segments waiting for upload.",
+                s.queued_segments as u64,
+            )
+            .at("queued_segments"),
+            Figure::count("uplink_in_flight", "Requests running.", s.in_flight as u64).at("in_flight"),
+            Figure::count("uplink_pending_deletes", "Deletions waiting.", s.pending_deletes as u64)
+                .at("pending_deletes"),
+            Figure::gauge(
+                "uplink_lag_seconds",
+                "Age of the oldest segment not yet announced in the bucket.",
+                self.lag_secs(now),
+            )
+            .at("lag_secs"),
+            Figure::status(
+                "backing_off_secs",
+                json!(s.backoff_until.map(|u| u.saturating_duration_since(now).as_secs_f64())),
+            ),
+            Figure::status("newest_announced_seq", json!(s.newest_announced_seq)),
+            Figure::status("playlist_segments", s.playlist_segments),
+            Figure::counter("uplink_uploaded_bytes_total", "Bytes uploaded.", s.bytes_uploaded).at("bytes_uploaded"),
+            Figure::counter("uplink_uploaded_objects_total", "Objects uploaded.", s.objects_uploaded)
+                .at("objects_uploaded"),
+            Figure::counter("uplink_deleted_objects_total", "Objects deleted.", s.objects_deleted)
+                .at("objects_deleted"),
+            Figure::status("deletes_dropped", s.deletes_dropped),
+            Figure::counter(
+                "uplink_skipped_segments_total",
+                "Segments skipped to stay live.",
+                s.segments_skipped,
+            )
+            .at("segments_skipped"),
+            Figure::counter("uplink_failures_total", "Failed requests.", s.failures).at("failures"),
+            Figure::count(
+                "uplink_consecutive_failures",
+                "Failures since the last success.",
+                u64::from(s.consecutive_failures),
+            )
+            .at("consecutive_failures"),
+            Figure::status("last_error", json!(s.last_error)),
+        ];
         if let Some(e) = &s.last_error {
-            let _ = writeln!(
-                out,
-                "# HELP venuebox_uplink_last_error_info The last failure's reason.\n# TYPE venuebox_uplink_last_error_info gauge\nvenuebox_uplink_last_error_info{{error=\"{}\"}} 1",
-                label_value(e)
+            out.push(
+                Figure::count("uplink_last_error_info", "The last failure's reason.", 1).label("error", e.clone()),
             );
         }
+        out
     }
-}
-
-/// Escapes a Prometheus label value.
-fn label_value(text: &str) -> String {
-    text.chars()
-        .take(200)
-        .flat_map(|c| match c {
-            '\\' => vec!['\\', '\\'],
-            '"' => vec!['\\', '"'],
-            '\n' => vec!['\\', 'n'],
-            c if c.is_control() => vec![' '],
-            c => vec![c],
-        })
-        .collect()
 }

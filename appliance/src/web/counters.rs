@@ -1,9 +1,7 @@
 //! What the HTTP server sent: responses and response body bytes, with HLS segments counted
 //! apart (the box's HTTP egress to viewers, which the swarm benchmark divides by the bitrate).
 
-use crate::status::StatusSource;
-use serde_json::{json, Value};
-use std::fmt::Write as _;
+use crate::report::{Figure, Source};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Monotonic counters, updated once per response.
@@ -53,37 +51,29 @@ impl HttpCounters {
     }
 }
 
-impl StatusSource for HttpCounters {
+impl Source for HttpCounters {
     fn name(&self) -> &'static str {
         "http"
     }
 
-    fn status_json(&self) -> Value {
+    fn figures(&self) -> Vec<Figure> {
         let s = self.snapshot();
-        json!({
-            "responses": s.responses, "body_bytes": s.body_bytes,
-            "segment_responses": s.segment_responses, "segment_bytes": s.segment_bytes,
-        })
-    }
-
-    fn write_metrics(&self, out: &mut String) {
-        let s = self.snapshot();
-        let lines = [
-            ("responses_total", "HTTP responses sent.", s.responses),
-            ("body_bytes_total", "HTTP response body bytes sent.", s.body_bytes),
-            (
-                "segment_responses_total",
+        vec![
+            Figure::counter("http_responses_total", "HTTP responses sent.", s.responses).at("responses"),
+            Figure::counter("http_body_bytes_total", "HTTP response body bytes sent.", s.body_bytes).at("body_bytes"),
+            Figure::counter(
+                "http_segment_responses_total",
                 "HTTP responses carrying a segment.",
                 s.segment_responses,
-            ),
-            ("segment_bytes_total", "HTTP segment body bytes sent.", s.segment_bytes),
-        ];
-        for (name, help, v) in lines {
-            let _ = writeln!(
-                out,
-                "# HELP venuebox_http_{name} {help}\n# TYPE venuebox_http_{name} counter\nvenuebox_http_{name} {v}"
-            );
-        }
+            )
+            .at("segment_responses"),
+            Figure::counter(
+                "http_segment_bytes_total",
+                "HTTP segment body bytes sent.",
+                s.segment_bytes,
+            )
+            .at("segment_bytes"),
+        ]
     }
 }
 
@@ -107,9 +97,8 @@ mod tests {
                 segment_bytes: 625_000
             }
         );
-        assert_eq!(c.status_json()["segment_bytes"], 625_000);
-        let mut m = String::new();
-        c.write_metrics(&mut m);
+        assert_eq!(crate::report::source_json(&c)["segment_bytes"], 625_000);
+        let m = crate::report::metrics_text(&[std::sync::Arc::new(c)]);
         assert!(m.contains("venuebox_http_body_bytes_total 625100\n"));
         assert!(m.contains("venuebox_http_segment_responses_total 1\n"));
     }

@@ -2,6 +2,7 @@
 //! and duration; what every other part of the box serves from.
 
 mod core;
+mod report;
 mod shared;
 
 pub use self::core::{SegmentWindow, WindowLimits, WindowStats};
@@ -11,8 +12,7 @@ use bytes::Bytes;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
-/// Hard ceiling on segments in the window, whatever the configuration says.
-pub const HARD_MAX_SEGMENTS: usize = 256;
+pub use crate::config::HARD_MAX_SEGMENTS;
 
 /// Container of a segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

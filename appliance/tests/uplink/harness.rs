@@ -106,7 +106,10 @@ pub fn start_uplink(cfg: &UplinkConfig, window: Arc<SharedWindow>) -> Uplink {
 
 pub fn start_uplink_with(cfg: &UplinkConfig, window: Arc<SharedWindow>, viewer: Option<ViewerBundle>) -> Uplink {
     let store = S3Store::new(cfg, &creds()).unwrap();
-    let status = Arc::new(UplinkStatus::new(true, cfg.public_playlist_url()));
+    let status = Arc::new(UplinkStatus::new(
+        true,
+        cfg.public_url(venuebox::uplink::keys::PLAYLIST),
+    ));
     let stop = CancellationToken::new();
     let params = task::TaskParams {
         store,

@@ -160,9 +160,15 @@ fn hello_names_the_stream_swarm_within_bounds() {
     };
     let swarm = h.swarm.clone().expect("the vector names a swarm");
     assert_eq!(swarm.neighbours, 6);
-    h.swarm = Some(SwarmInfo { neighbours: 0, ..swarm.clone() });
+    h.swarm = Some(SwarmInfo {
+        neighbours: 0,
+        ..swarm.clone()
+    });
     assert!(ServerMessage::Hello(h.clone()).encode().is_err());
-    h.swarm = Some(SwarmInfo { neighbours: MAX_NEIGHBOURS + 1, ..swarm });
+    h.swarm = Some(SwarmInfo {
+        neighbours: MAX_NEIGHBOURS + 1,
+        ..swarm
+    });
     assert!(ServerMessage::Hello(h.clone()).encode().is_err());
     h.swarm = None;
     let text = ServerMessage::Hello(h).encode().unwrap();

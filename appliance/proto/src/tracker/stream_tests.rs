@@ -40,7 +40,10 @@ fn the_box_takes_only_its_slots_then_viewers_link_to_viewers() {
     assert_eq!(d.box_offers.len(), 1, "second viewer: the box's last slot");
     assert_eq!(peer_targets(&d), vec![1]);
     let d = join(&mut t, t0, 3, 6, 5);
-    assert!(d.box_offers.is_empty(), "the box is full: never every viewer's neighbour");
+    assert!(
+        d.box_offers.is_empty(),
+        "the box is full: never every viewer's neighbour"
+    );
     assert_eq!(peer_targets(&d), vec![1, 2]);
     // The seeder lost a neighbour and says so: the next newcomer may take that slot.
     t.set_box_slots(&id(IH), 1).unwrap();
