@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Seeder interop: stock webtorrent 3.0.21 in Node (@roamhq/wrtc) downloads segments from the
 # box's WebRTC seeder via the real npm bittorrent-tracker, inside a network namespace; then
-# headless Chromium with the webtorrent browser bundle does the same (mDNS hiding on and off).
+# headless Chromium with the webtorrent browser bundle does the same (mDNS hiding on and off);
+# then the viewer's live-mesh engine (node-datachannel) joins the box's stream swarm.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib/netns.sh
@@ -27,3 +28,8 @@ echo "== the real service: demo stream, its tracker and seeder (Node webtorrent)
 cargo build -q -p venuebox --bin venuebox
 ip netns exec "$NS" env BOX_BIN="$PWD/target/debug/venuebox" SEEDER_HOST="$NETNS_IP" \
   node --test --test-force-exit --test-concurrency=1 tests/interop/box-live.test.mjs
+
+echo "== the live mesh: the viewer's engine in Node (node-datachannel) and the box's stream swarm"
+[ -d viewer/node_modules/node-datachannel ] || (cd viewer && npm ci --no-audit --no-fund --loglevel=error)
+ip netns exec "$NS" env BOX_BIN="$PWD/target/debug/venuebox" SEEDER_HOST="$NETNS_IP" \
+  node --test --test-force-exit --test-concurrency=1 tests/interop/box-mesh.test.mjs

@@ -75,7 +75,7 @@ after(() => {
 })
 
 /** A viewer: its signaling socket feeding a MeshEngine, HTTP fill from the box. */
-async function viewer () {
+async function viewer (index) {
   const ws = new WebSocket(`ws://${HOST}:${PORT}/signal`)
   sockets.push(ws)
   const v = { announced: new Map(), httpBytes: 0, hello: null }
@@ -101,7 +101,8 @@ async function viewer () {
       v.engine = new MeshEngine({
         RTCPeerConnection,
         rtcConfig: { iceServers: [] },
-        trackerUrl: msg.tracker,
+        // bittorrent-tracker shares one socket per URL in a process: one URL per viewer.
+        trackerUrl: `${msg.tracker}?viewer=${index}`,
         infoHash: msg.swarm.infoHash,
         peerId: randomBytes(20).toString('hex'),
         neighbours: msg.swarm.neighbours,
@@ -122,11 +123,16 @@ const nextSeq = (v, afterSeq) => until(`a segment after ${afterSeq}`,
 
 test('viewers join the stream swarm; the box takes its slots only and pushes; viewers share', async () => {
   const viewers = []
-  for (let i = 0; i < VIEWERS; i++) viewers.push(await viewer())
+  for (let i = 0; i < VIEWERS; i++) viewers.push(await viewer(i))
   const swarm = viewers[0].hello.swarm
   assert.match(swarm.infoHash, /^[0-9a-f]{40}$/)
   assert.equal(swarm.neighbours, 3)
   await until('every viewer linked', async () => viewers.every((v) => v.engine.snapshot().linksOpen >= 1), 45000)
+    .catch(async (e) => {
+      const s = await status()
+      throw new Error(`${e.message}: ${JSON.stringify(viewers.map((v) => v.engine.snapshot()))} ` +
+        `tracker ${JSON.stringify(s.tracker)} mesh ${JSON.stringify(s.seeder.mesh)}`)
+    })
   const meshBefore = (await status()).seeder.mesh
   assert.ok(meshBefore.neighbours <= BOX_SLOTS, `box neighbours ${meshBefore.neighbours} > ${BOX_SLOTS}`)
 
