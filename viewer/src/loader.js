@@ -1,9 +1,10 @@
 // The hls.js fragment loader: segments that signaling announced with a torrent go through
-// fetchSegment (peers, then verified HTTP pieces); anything else (init segments, segments not yet
-// announced or without a torrent), or a failure there, goes to hls.js's own loader.
+// fetchSegment (the live mesh until the deadline, then verified HTTP pieces; or verified HTTP
+// pieces alone); anything else (init segments, segments not yet announced or without a torrent),
+// or a failure there, goes to hls.js's own loader.
 import { fetchSegment } from './segment-fetch.js';
 
-/** Builds the loader class for `Hls` around `app` (segment lookup, P2P handle, deadlines). */
+/** Builds the loader class for `Hls` around `app` (segment lookup, the mesh, deadlines). */
 export function makeFragmentLoader(Hls, app) {
   const HttpLoader = Hls.DefaultConfig.loader;
 
@@ -30,7 +31,8 @@ export function makeFragmentLoader(Hls, app) {
       this.own.loading.start = performance.now();
       const maxMs = config.loadPolicy?.maxLoadTimeMs || 20000;
       this.timer = setTimeout(() => this.timedOut(context), maxMs);
-      const opts = { p2p: app.p2p, waitMs: app.p2pWaitMs(seg), stats: app.stats, signal: this.ac.signal };
+      const mesh = app.mesh?.holds(seg) ? app.mesh : null;
+      const opts = { mesh, waitMs: mesh ? app.p2pWaitMs(seg) : 0, stats: app.stats, signal: this.ac.signal };
       fetchSegment(seg, { ...opts, baseUrl: app.baseUrl })
         .then((r) => this.succeeded(context, r))
         .catch((e) => this.failed(context, config, e));

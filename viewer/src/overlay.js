@@ -1,5 +1,6 @@
-// The stats overlay: P2P share, peers, latency behind live, buffer, stalls; toggled with the
-// `s` key or a tap on the status line, refreshed every second while shown.
+// The stats overlay: P2P share (other viewers only), mesh links, peer connections made, latency
+// behind live, buffer, stalls, bytes by source; toggled with the `s` key or a tap on the status
+// line, refreshed every second while shown.
 
 function mib(n) {
   return `${(n / 1048576).toFixed(1)} MiB`;
@@ -7,15 +8,18 @@ function mib(n) {
 
 function render(s) {
   const lat = s.latencyS === null ? 'n/a' : `${s.latencyS.toFixed(1)} s`;
+  const box = s.boxLinks ? ` (${s.boxLinks} to the box)` : '';
   return [
     `mode        ${s.mode}`,
-    `P2P share   ${(s.p2pShare * 100).toFixed(0)} %`,
-    `peers       ${s.peers}`,
+    `P2P share   ${(s.p2pShare * 100).toFixed(0)} % (from other viewers)`,
+    `links       ${s.peers}${box}`,
+    `peer conns  ${s.peerConnectionsCreated} made, ${s.peerConnectionsOpen} open`,
     `behind live ${lat}`,
     `buffer      ${s.bufferS.toFixed(1)} s`,
     `stalls      ${s.stalls} (${s.stallS.toFixed(1)} s)`,
-    `from peers  ${mib(s.peerBytes)}  box seeder ${mib(s.seederBytes)}`,
-    `HTTP        box ${mib(s.boxBytes)}  R2 ${mib(s.r2Bytes)}`,
+    `from viewers ${mib(s.peerBytes)}`,
+    `from box    seeder ${mib(s.seederBytes)}  HTTP ${mib(s.boxBytes)}`,
+    `from R2     ${mib(s.r2Bytes)}`,
     `uploaded    ${mib(s.uploadBytes)}`,
   ].join('\n');
 }

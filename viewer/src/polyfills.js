@@ -1,4 +1,5 @@
-// What webtorrent's browser bundle expects and a plain-HTTP page or an older browser lacks:
+// What the mesh's npm parts (bittorrent-tracker and bittorrent-protocol, through uint8-util's
+// browser build) expect and a plain-HTTP page or an older browser lacks:
 // crypto.subtle.digest('SHA-1') outside secure contexts and Uint8Array hex/base64 methods.
 import { sha1, toHex } from './sha1.js';
 

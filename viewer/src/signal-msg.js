@@ -150,13 +150,18 @@ export function parseMessage(text) {
 
 const clampS = (x) => (x === null || !Number.isFinite(x) ? null : Math.min(3600, Math.max(0, x)));
 
-/** The `stats` report (cumulative counters; exactly the documented fields). */
+/**
+ * The `stats` report (cumulative counters; exactly the documented fields). `bytes_p2p` is what
+ * other viewers sent; `bytes_http` all the box sent, over HTTP and from its WebRTC seeder (box
+ * egress: the protocol has no field of its own for the seeder), so the box's P2P share counts
+ * other viewers only.
+ */
 export function statsMessage(s) {
   return JSON.stringify({
     v: VERSION,
     type: 'stats',
     bytes_p2p: s.p2pBytes,
-    bytes_http: s.boxBytes,
+    bytes_http: s.boxEgressBytes,
     bytes_r2: s.r2Bytes,
     peers: Math.min(10000, s.peers),
     buffer_secs: clampS(s.bufferS) ?? 0,

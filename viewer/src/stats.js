@@ -1,5 +1,7 @@
-// The viewer's figures: bytes by source (peers, the box's seeder, box HTTP, R2), upload,
-// stalls; the snapshot feeds both the overlay and the stats message sent to the box.
+// The viewer's figures: bytes by source (other viewers, the box's WebRTC seeder, box HTTP, R2),
+// upload, stalls, the mesh's links and peer connections; the snapshot feeds the overlay, the
+// stats message sent to the box and `window.venuebox.stats()` (browser tests, benchmarks).
+// P2P means other viewers only: bytes from the box's seeder are box egress like its HTTP.
 
 /** Counters for one viewer session. */
 export class Stats {
@@ -34,10 +36,10 @@ export class Stats {
     this.stallStart = null;
   }
 
-  /** Figures at `now`; `live` supplies peers, buffer and latency. */
+  /** Figures at `now`; `live` supplies peers, buffer, latency and the mesh's figures. */
   snapshot(now, live) {
-    const p2p = this.bytes.peer + this.bytes.seeder;
-    const total = p2p + this.bytes.box + this.bytes.r2;
+    const p2p = this.bytes.peer;
+    const total = p2p + this.bytes.seeder + this.bytes.box + this.bytes.r2;
     const ongoing = this.stallStart === null ? 0 : now - this.stallStart;
     return {
       mode: this.mode,
@@ -46,9 +48,14 @@ export class Stats {
       seederBytes: this.bytes.seeder,
       boxBytes: this.bytes.box,
       r2Bytes: this.bytes.r2,
+      boxEgressBytes: this.bytes.seeder + this.bytes.box,
       uploadBytes: this.uploadBytes,
       p2pShare: total ? round(p2p / total, 3) : 0,
       peers: live.peers,
+      boxLinks: live.boxLinks ?? 0,
+      peerConnectionsCreated: live.peerConnectionsCreated ?? 0,
+      peerConnectionsOpen: live.peerConnectionsOpen ?? 0,
+      mesh: live.mesh ?? null,
       bufferS: round(live.bufferS, 2),
       latencyS: live.latencyS === null ? null : round(live.latencyS, 2),
       stalls: this.stalls,

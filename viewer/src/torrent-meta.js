@@ -33,8 +33,7 @@ export function parseTorrent(bytes, infoHashHex) {
   if (count > MAX_PIECES || pieces.length !== count * 20) throw new TorrentError('piece hashes do not fit the length');
   const hashes = [];
   for (let i = 0; i < count; i++) hashes.push(pieces.subarray(i * 20, i * 20 + 20));
-  const infoBytes = bytes.subarray(start, end);
-  return { infoHash, name: new TextDecoder().decode(name), length, pieceLength, hashes, infoBytes };
+  return { infoHash, name: new TextDecoder().decode(name), length, pieceLength, hashes };
 }
 
 /** Byte range [start, end) of piece `index`. */
@@ -47,14 +46,4 @@ export function pieceRange(meta, index) {
 export function metaOf(seg) {
   if (!seg.meta) seg.meta = parseTorrent(seg.torrent, seg.infoHash);
   return seg.meta;
-}
-
-/** A .torrent holding only `meta`'s info dictionary: trackers are chosen by the viewer. */
-export function bareTorrent(meta) {
-  const head = new TextEncoder().encode('d4:info');
-  const out = new Uint8Array(head.length + meta.infoBytes.length + 1);
-  out.set(head);
-  out.set(meta.infoBytes, head.length);
-  out[out.length - 1] = 0x65; // 'e'
-  return out;
 }

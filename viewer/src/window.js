@@ -1,7 +1,7 @@
-// The segments signaling announced, by name, bounded to the newest few; the names kept decide
-// which torrents stay alive (a segment leaving this window releases its torrent and pieces).
+// The segments signaling announced, by name, bounded to the newest few; the segments kept are
+// the mesh engine's window (a segment leaving it is removed from the mesh, its pieces freed).
 
-/** Segments kept (and torrents alive): about 20 s of 2 s segments, beyond the ~3 played behind live. */
+/** Segments kept (and in the mesh): about 20 s of 2 s segments, beyond the ~3 played behind live. */
 export const KEEP = 10;
 
 /** Announced segments, newest `KEEP` by sequence. */
@@ -47,5 +47,10 @@ export class SegmentWindow {
   /** Names currently kept. */
   names() {
     return new Set(this.byName.keys());
+  }
+
+  /** Segments currently kept. */
+  segments() {
+    return [...this.byName.values()];
   }
 }

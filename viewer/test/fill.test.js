@@ -86,7 +86,9 @@ test('Stats computes the P2P share and stall time', () => {
   s.stallEnded(1500);
   s.stallBegan(2000);
   const snap = s.snapshot(2300, { peers: 3, bufferS: 4, latencyS: 6 });
-  assert.equal(snap.p2pShare, 0.8);
+  assert.equal(snap.p2pShare, 0.6, "other viewers only: the box's seeder is box egress");
+  assert.equal(snap.p2pBytes, 600);
+  assert.equal(snap.boxEgressBytes, 400);
   assert.equal(snap.stalls, 2);
   assert.equal(snap.stallS, 0.8);
   assert.equal(snap.longestStallS, 0.5);
