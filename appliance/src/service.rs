@@ -105,7 +105,7 @@ impl Service {
             signal::torrent::torrent_for,
             shutdown.clone(),
         ));
-        let window_events = window.subscribe();
+        let window_events = crate::window::WindowFollower::new(window.clone(), "signal-hub");
         let discovery = Arc::new(Discovery::new(config.discovery.clone(), local_addr));
         let auth = AdminAuth::load(&config.admin, std::env::var("VENUEBOX_ADMIN_PASSWORD").ok());
         let admin = Arc::new(Admin::new(auth));
@@ -150,10 +150,7 @@ impl Service {
         };
         svc.essential = svc.tasks.len();
         svc.spawn("stream-probe", probe_task);
-        svc.spawn(
-            "signal-hub",
-            signal::hub::run(signal, window.clone(), window_events, shutdown.clone()),
-        );
+        svc.spawn("signal-hub", signal::hub::run(signal, window_events, shutdown.clone()));
         svc.spawn("mdns", discovery::mdns::run(discovery.clone(), shutdown.clone()));
         svc.spawn(
             "discovery-watch",
@@ -183,7 +180,11 @@ impl Service {
         svc.spawn("tracker", tracker_task.run(shutdown.clone()));
         svc.spawn(
             "tracker-window",
-            crate::tracker::follow_window(window.subscribe(), tracker, shutdown.clone()),
+            crate::tracker::follow_window(
+                crate::window::WindowFollower::new(window.clone(), "tracker"),
+                tracker,
+                shutdown.clone(),
+            ),
         );
         if let Some(task) = uplink_task {
             svc.spawn("r2-uplink", task);

@@ -301,7 +301,7 @@ async fn plain_http_on_signal_is_refused() {
 fn tiny_segment(i: u32) -> venuebox::window::IncomingSegment {
     venuebox::window::IncomingSegment {
         source_uri: format!("s{i}.ts"),
-        kind: venuebox::window::SegmentKind::Ts,
+        kind: venuebox::window::Container::Ts,
         duration: 2.0,
         data: bytes::Bytes::from(i.to_be_bytes().repeat(64)),
         discontinuity: false,

@@ -8,7 +8,7 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{client_async, WebSocketStream};
-use venuebox::window::{IncomingSegment, SegmentKind};
+use venuebox::window::{Container, IncomingSegment};
 use venuebox_proto::tracker::{Announce, AnnounceEvent, ClientMessage, Id20, Scrape, ServerMessage};
 
 type Ws = WebSocketStream<TcpStream>;
@@ -53,7 +53,7 @@ fn scrape_counts(reply: ServerMessage) -> (u64, u64) {
 fn segment(i: u8) -> IncomingSegment {
     IncomingSegment {
         source_uri: format!("s{i}.ts"),
-        kind: SegmentKind::Ts,
+        kind: Container::Ts,
         duration: 2.0,
         data: bytes::Bytes::from(vec![i; 1000]),
         discontinuity: false,

@@ -90,7 +90,7 @@ pub enum ErrorCode {
     ServerFull,
 }
 
-/// Container of the stream's segments.
+/// Container of the stream's segments: the one container type (window, signaling, demo config).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Container {
@@ -98,6 +98,26 @@ pub enum Container {
     Ts,
     /// Fragmented MP4 (`.m4s` with an init segment).
     Fmp4,
+}
+
+impl Container {
+    /// File extension the box uses for this container.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Ts => "ts",
+            Self::Fmp4 => "m4s",
+        }
+    }
+
+    /// Guesses the container from a producer's URI, defaulting to MPEG-TS.
+    pub fn from_uri(uri: &str) -> Self {
+        let path = uri.split(['?', '#']).next().unwrap_or(uri);
+        if [".m4s", ".mp4", ".cmfv", ".m4v"].iter().any(|e| path.ends_with(e)) {
+            Self::Fmp4
+        } else {
+            Self::Ts
+        }
+    }
 }
 
 /// Ingest state as the hello reports it.

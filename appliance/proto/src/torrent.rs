@@ -1,7 +1,6 @@
 //! Single-file torrents for segments: info dict, SHA-1 piece hashes, info hash, the bencoded
 //! `.torrent` and a magnet URI, all from a segment's name and bytes.
 
-use std::fmt;
 use std::ops::Range;
 
 use bytes::Bytes;
@@ -36,28 +35,9 @@ pub enum TorrentError {
     InvalidName(String),
 }
 
-/// SHA-1 of the bencoded info dictionary: a torrent's identity.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct InfoHash(pub [u8; 20]);
-
-impl InfoHash {
-    /// Lower-case hex, as magnets and webtorrent print it.
-    pub fn to_hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
-    }
-}
-
-impl fmt::Debug for InfoHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "InfoHash({})", self.to_hex())
-    }
-}
-
-impl fmt::Display for InfoHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_hex())
-    }
-}
+/// SHA-1 of the bencoded info dictionary: a torrent's identity. The one 20-byte id type: the
+/// tracker, the wire and the live mesh use the same [`crate::tracker::Id20`].
+pub use crate::tracker::Id20 as InfoHash;
 
 /// A single-file torrent describing one segment.
 #[derive(Debug, Clone, PartialEq, Eq)]

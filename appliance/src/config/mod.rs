@@ -212,15 +212,8 @@ pub struct DemoConfig {
     pub container: DemoContainer,
 }
 
-/// Segment container of the demo stream.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DemoContainer {
-    /// MPEG transport stream segments (`.ts`).
-    Ts,
-    /// Fragmented MP4 segments (`.m4s`) with an `init.mp4`.
-    Fmp4,
-}
+/// Segment container of the demo stream (the one container type, from proto).
+pub use venuebox_proto::signal::Container as DemoContainer;
 
 /// Logging settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

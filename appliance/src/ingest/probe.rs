@@ -2,7 +2,7 @@
 //! after a discontinuity) for resolution, codecs and keyframe interval, and warns when the
 //! keyframe interval does not fit the segment length.
 
-use crate::window::{Segment, SharedWindow, WindowEvent};
+use crate::window::{Followed, Segment, SharedWindow, WindowEvent, WindowFollower};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -10,7 +10,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
 /// Least time between two probes of a steady stream.
@@ -100,17 +99,17 @@ pub async fn run(
     stats: Arc<ProbeStats>,
     shutdown: CancellationToken,
 ) -> Result<(), std::convert::Infallible> {
-    let mut events = window.subscribe();
+    let mut window = WindowFollower::new(window, "stream-probe");
     let mut last: Option<Instant> = None;
     loop {
-        let event = tokio::select! {
+        let followed = tokio::select! {
             _ = shutdown.cancelled() => return Ok(()),
-            e = events.recv() => e,
+            f = window.next() => f,
         };
-        let segment = match event {
-            Ok(WindowEvent::Added(s)) => s,
-            Ok(_) | Err(RecvError::Lagged(_)) => continue,
-            Err(RecvError::Closed) => return Ok(()),
+        let segment = match followed {
+            Some(Followed::Event(WindowEvent::Added(s))) => s,
+            Some(_) => continue,
+            None => return Ok(()),
         };
         let due = last.is_none_or(|t| t.elapsed() >= PROBE_EVERY) || segment.discontinuity;
         if !due {

@@ -7,8 +7,7 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tracing::debug;
-use venuebox_proto::torrent::InfoHash;
-use venuebox_proto::tracker::{BoxAnswer, BoxOffer, Id20, Signal, SignalKind};
+use venuebox_proto::tracker::{BoxAnswer, BoxOffer, Signal, SignalKind};
 
 use super::mesh::Mesh;
 use super::Seeder;
@@ -48,7 +47,7 @@ pub async fn answer_offers(
 /// Keeps the tracker told how many neighbours the box still takes in the stream swarm.
 async fn report_slots(mesh: Arc<Mesh>, tracker: TrackerHandle, shutdown: CancellationToken) {
     let mut free = mesh.free_slots();
-    let hash = Id20(mesh.info_hash().0);
+    let hash = mesh.info_hash();
     loop {
         let slots = *free.borrow_and_update();
         if !tracker.stream_slots(hash, slots).await {
@@ -64,7 +63,7 @@ async fn report_slots(mesh: Arc<Mesh>, tracker: TrackerHandle, shutdown: Cancell
 /// Answers one offer; a refusal (unknown torrent, peer limits, bad SDP) is simply not answered.
 async fn answer_one(seeder: &Seeder, tracker: &TrackerHandle, offer: BoxOffer) {
     let sdp = offer.offer.sdp();
-    match seeder.answer_offer(InfoHash(offer.info_hash.0), &sdp).await {
+    match seeder.answer_offer(offer.info_hash, &sdp).await {
         Ok(answer) => {
             let answer = BoxAnswer {
                 info_hash: offer.info_hash,

@@ -4,14 +4,12 @@
 
 use std::sync::Arc;
 
-use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
-use venuebox_proto::tracker::Id20;
 
-use super::{SeededSegment, Seeder, INIT_SEQ};
+use super::{SeededSegment, Seeder};
 use crate::tracker::TrackerHandle;
-use crate::window::{Segment, SharedWindow, WindowEvent};
+use crate::window::{Followed, Segment, SharedWindow, WindowEvent, WindowFollower};
 
 /// Seeds what the window holds now, then follows its events until `shutdown`; with a tracker,
 /// registers every seeded torrent's swarm there.
@@ -21,28 +19,23 @@ pub async fn run(
     tracker: Option<TrackerHandle>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let mut events = window.subscribe();
+    let mut window = WindowFollower::new(window, "seeder");
     let link = Link { seeder, tracker };
-    let present: Vec<Arc<Segment>> = window.read().segments().cloned().collect();
-    for seg in present {
-        link.added(seg).await;
-    }
     loop {
-        let event = tokio::select! {
+        let followed = tokio::select! {
             _ = shutdown.cancelled() => return Ok(()),
-            e = events.recv() => e,
+            f = window.next() => f,
         };
-        match event {
-            Ok(WindowEvent::Added(seg)) => link.added(seg).await,
-            Ok(WindowEvent::Removed(seg)) => {
+        match followed {
+            Some(Followed::Event(WindowEvent::Added(seg))) => link.added(seg).await,
+            Some(Followed::Event(WindowEvent::Removed(seg))) => {
                 link.seeder.remove_segment(seg.seq);
                 if let Some(mesh) = link.seeder.mesh() {
                     mesh.remove_segment(seg.seq);
                 }
             }
-            Ok(WindowEvent::EndOfStream) => {}
-            Err(RecvError::Lagged(n)) => link.resync(&window, n).await,
-            Err(RecvError::Closed) => return Ok(()),
+            Some(Followed::Event(WindowEvent::EndOfStream) | Followed::Resynced { .. }) => {}
+            None => return Ok(()),
         }
     }
 }
@@ -79,25 +72,8 @@ impl Link {
 
     async fn register(&self, seeded: &SeededSegment) {
         if let Some(tracker) = &self.tracker {
-            let hash = Id20(seeded.torrent.info_hash().0);
+            let hash = seeded.torrent.info_hash();
             tracker.register_swarm(hash, seeded.seq, seeded.torrent.length()).await;
-        }
-    }
-
-    /// After missing `n` events: drop what left the window, add what is new.
-    async fn resync(&self, window: &SharedWindow, n: u64) {
-        warn!(missed = n, "seeder lagged behind the window; resynchronising");
-        let now: Vec<Arc<Segment>> = window.read().segments().cloned().collect();
-        let keep: std::collections::HashSet<u64> = now.iter().map(|s| s.seq).collect();
-        for old in self.seeder.segments().list().iter() {
-            if old.seq != INIT_SEQ && !keep.contains(&old.seq) {
-                self.seeder.remove_segment(old.seq);
-            }
-        }
-        for seg in now {
-            if self.seeder.segments().by_seq(seg.seq).is_none() {
-                self.added(seg).await;
-            }
         }
     }
 }

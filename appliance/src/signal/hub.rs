@@ -6,7 +6,7 @@
 //! once, in order (hello first, then the announcements that follow it).
 
 use super::torrent::TorrentFn;
-use crate::window::{Segment, SegmentKind, SharedWindow, WindowEvent};
+use crate::window::{Followed, Segment, WindowEvent, WindowFollower};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::broadcast;
@@ -98,7 +98,7 @@ impl Announcer {
                     self.publish(&ServerMessage::Discontinuity(Discontinuity { seq: seg.seq }));
                 }
                 self.publish(&ServerMessage::Segment((*info).clone()));
-                cache.container = Some(container(seg.kind));
+                cache.container = Some(seg.kind);
                 cache.last_seq = Some(seg.seq);
                 cache.segments.push_back(info);
             }
@@ -118,16 +118,9 @@ impl Announcer {
         }
     }
 
-    /// Rebuilds the cache from the window after missed events and closes every connection.
-    pub fn resync(&self, window: &SharedWindow) {
-        let infos: VecDeque<_> = window
-            .read()
-            .segments()
-            .map(|s| Arc::new(self.segment_info(s)))
-            .collect();
-        let mut cache = self.lock();
-        cache.last_seq = infos.back().map(|s| s.seq);
-        cache.segments = infos;
+    /// Closes every connection so viewers reconnect and start again from a hello (after the hub
+    /// missed window events; the cache is already back in step).
+    pub fn reset(&self) {
         let _ = self.tx.send(Frame::Reset);
     }
 
@@ -183,32 +176,21 @@ impl Announcer {
     }
 }
 
-fn container(kind: SegmentKind) -> Container {
-    match kind {
-        SegmentKind::Ts => Container::Ts,
-        SegmentKind::Fmp4 => Container::Fmp4,
-    }
-}
-
 /// The hub task: applies window events until `shutdown`.
 pub async fn run(
     hub: Arc<super::SignalHub>,
-    window: Arc<SharedWindow>,
-    mut events: broadcast::Receiver<WindowEvent>,
+    mut window: WindowFollower,
     shutdown: tokio_util::sync::CancellationToken,
 ) -> anyhow::Result<()> {
     loop {
-        let event = tokio::select! {
+        let followed = tokio::select! {
             _ = shutdown.cancelled() => return Ok(()),
-            e = events.recv() => e,
+            f = window.next() => f,
         };
-        match event {
-            Ok(e) => hub.announcer.apply(&e),
-            Err(broadcast::error::RecvError::Lagged(n)) => {
-                tracing::error!(missed = n, "signaling fell behind the window; resyncing viewers");
-                hub.announcer.resync(&window);
-            }
-            Err(broadcast::error::RecvError::Closed) => return Ok(()),
+        match followed {
+            Some(Followed::Event(e)) => hub.announcer.apply(&e),
+            Some(Followed::Resynced { .. }) => hub.announcer.reset(),
+            None => return Ok(()),
         }
     }
 }

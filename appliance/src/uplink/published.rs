@@ -6,7 +6,7 @@
 //! sequence number; a version number grows with every change; the version known to be in the
 //! bucket never exceeds the newest version.
 
-use crate::window::{Segment, SegmentKind};
+use crate::window::{Container, Segment};
 use std::collections::VecDeque;
 use std::time::Instant;
 use venuebox_proto::m3u8::{MediaMap, MediaPlaylist, MediaSegment};
@@ -54,7 +54,7 @@ impl Published {
                 program_date_time: seg.program_date_time.clone(),
                 map: seg.init.as_ref().map(|i| MediaMap { uri: i.name.clone() }),
             },
-            fmp4: seg.kind == SegmentKind::Fmp4,
+            fmp4: seg.kind == Container::Fmp4,
             version: self.version,
             added_at: seg.added_at,
         });

@@ -1,7 +1,7 @@
 //! Scheduler vectors: ordering, publishing, gaps, backoff, skipping and deletion.
 
 use super::*;
-use crate::window::SegmentKind;
+use crate::window::{Container, IncomingSegment};
 use bytes::Bytes;
 use std::time::SystemTime;
 
@@ -24,15 +24,17 @@ fn seg(seq: u64, at: Instant) -> Arc<Segment> {
         seq,
         name: format!("seg-{seq:08}.ts"),
         torrent: None,
-        kind: SegmentKind::Ts,
-        duration: 2.0,
-        data: Bytes::from(vec![seq as u8; 100]),
-        discontinuity: false,
-        program_date_time: None,
-        init: None,
-        source_uri: String::new(),
         added_at: at,
         added_wall: SystemTime::now(),
+        media: IncomingSegment {
+            kind: Container::Ts,
+            duration: 2.0,
+            data: Bytes::from(vec![seq as u8; 100]),
+            discontinuity: false,
+            program_date_time: None,
+            init: None,
+            source_uri: String::new(),
+        },
     })
 }
 
@@ -245,8 +247,8 @@ fn fmp4_init_is_uploaded_before_segments_are_published() {
         data: Bytes::from_static(b"moov"),
     });
     let mut one = Arc::try_unwrap(seg(1, t)).unwrap();
-    one.init = Some(init);
-    one.kind = SegmentKind::Fmp4;
+    one.media.init = Some(init);
+    one.media.kind = Container::Fmp4;
     one.name = "seg-00000001.m4s".into();
     s.segment_added(Arc::new(one), t);
     let first = s.poll_job(t).unwrap();

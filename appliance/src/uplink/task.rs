@@ -1,14 +1,13 @@
 //! The uplink task: feeds window events to the [`Scheduler`], runs its jobs against an
-//! [`ObjectStore`] and publishes its figures; resyncs from the window when it missed events.
+//! [`ObjectStore`] and publishes its figures; follows the window with a [`WindowFollower`].
 
 use super::scheduler::{Job, JobAction, JobId, Scheduler, SchedulerConfig};
 use super::status::UplinkStatus;
 use super::store::ObjectStore;
 use super::viewer::ViewerBundle;
-use crate::window::{Segment, SharedWindow, WindowEvent};
+use crate::window::{Followed, SharedWindow, WindowEvent, WindowFollower};
 use std::sync::Arc;
 use std::time::Instant;
-use tokio::sync::broadcast::error::RecvError;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -39,10 +38,9 @@ pub struct TaskParams<S> {
 
 /// Runs until `shutdown`.
 pub async fn run<S: ObjectStore>(p: TaskParams<S>, shutdown: CancellationToken) -> Result<(), TaskError> {
-    let mut events = p.window.subscribe();
+    let mut window = WindowFollower::new(p.window, "uplink");
     let prefix = p.scheduler.prefix.clone();
     let mut sched = Scheduler::new(p.scheduler);
-    sched.resync(&snapshot(&p.window), Instant::now());
     let mut jobs: JoinSet<(JobId, Result<(), String>)> = JoinSet::new();
     let mut viewer_check = p
         .viewer
@@ -59,15 +57,11 @@ pub async fn run<S: ObjectStore>(p: TaskParams<S>, shutdown: CancellationToken) 
         let wake = sched.poll_timeout(now);
         tokio::select! {
             () = shutdown.cancelled() => return Ok(()),
-            event = events.recv() => match event {
-                Ok(WindowEvent::Added(seg)) => sched.segment_added(seg, Instant::now()),
-                Ok(WindowEvent::Removed(seg)) => sched.segment_removed(seg.seq, Instant::now()),
-                Ok(WindowEvent::EndOfStream) => {}
-                Err(RecvError::Lagged(missed)) => {
-                    tracing::warn!(missed, "uplink missed window events; resyncing from the window");
-                    sched.resync(&snapshot(&p.window), Instant::now());
-                }
-                Err(RecvError::Closed) => return Err(TaskError::WindowClosed),
+            followed = window.next() => match followed {
+                Some(Followed::Event(WindowEvent::Added(seg))) => sched.segment_added(seg, Instant::now()),
+                Some(Followed::Event(WindowEvent::Removed(seg))) => sched.segment_removed(seg.seq, Instant::now()),
+                Some(Followed::Event(WindowEvent::EndOfStream) | Followed::Resynced { .. }) => {}
+                None => return Err(TaskError::WindowClosed),
             },
             Some(done) = jobs.join_next(), if !jobs.is_empty() => {
                 let (id, result) = done.map_err(|e| TaskError::Panicked(e.to_string()))?;
@@ -90,10 +84,6 @@ async fn sleep_until(wake: Option<Instant>) {
     if let Some(at) = wake {
         tokio::time::sleep_until(at.into()).await;
     }
-}
-
-fn snapshot(window: &SharedWindow) -> Vec<Arc<Segment>> {
-    window.read().segments().cloned().collect()
 }
 
 async fn run_job<S: ObjectStore>(store: S, job: Job) -> (JobId, Result<(), String>) {

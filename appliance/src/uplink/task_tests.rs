@@ -4,7 +4,7 @@
 use super::*;
 use crate::uplink::scheduler::SchedulerConfig;
 use crate::uplink::store::{MemoryStore, Op};
-use crate::window::{IncomingSegment, SegmentKind, WindowLimits};
+use crate::window::{Container, IncomingSegment, WindowLimits};
 use bytes::Bytes;
 use std::collections::HashSet;
 use std::time::Duration;
@@ -20,7 +20,7 @@ fn window() -> Arc<SharedWindow> {
 fn push(w: &SharedWindow, n: u8) {
     w.push(IncomingSegment {
         source_uri: format!("{n}.ts"),
-        kind: SegmentKind::Ts,
+        kind: Container::Ts,
         duration: 1.0,
         data: Bytes::from(vec![n; 10]),
         discontinuity: false,

@@ -5,7 +5,7 @@ mod follower;
 
 pub use follower::{Diff, Follower, Pick};
 
-use crate::window::{IncomingSegment, InitSegment, SegmentKind, SharedWindow};
+use crate::window::{Container, IncomingSegment, InitSegment, SharedWindow};
 use bytes::Bytes;
 use notify::{RecursiveMode, Watcher as _};
 use std::path::{Path, PathBuf};
@@ -212,9 +212,9 @@ impl WatchState {
             None => None,
         };
         let kind = if init.is_some() {
-            SegmentKind::Fmp4
+            Container::Fmp4
         } else {
-            SegmentKind::from_uri(&pick.uri)
+            Container::from_uri(&pick.uri)
         };
         self.window.push(IncomingSegment {
             source_uri: pick.uri,

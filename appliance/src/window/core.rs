@@ -6,7 +6,7 @@
 //! segment is held, at most `max_duration_secs` seconds; sequence numbers strictly increase; the
 //! rendered playlist always describes exactly the segments held.
 
-use super::{IncomingSegment, InitSegment, Segment, SegmentKind, WindowEvent, HARD_MAX_SEGMENTS};
+use super::{Container, IncomingSegment, InitSegment, Segment, WindowEvent, HARD_MAX_SEGMENTS};
 use heapless::Deque;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
@@ -83,15 +83,12 @@ impl SegmentWindow {
             seq,
             name,
             torrent,
-            kind: incoming.kind,
-            duration: incoming.duration,
-            data: incoming.data,
-            discontinuity: incoming.discontinuity || (self.ended && !self.segments.is_empty()),
-            program_date_time: incoming.program_date_time,
-            init: incoming.init,
-            source_uri: incoming.source_uri,
             added_at: now,
             added_wall: wall,
+            media: IncomingSegment {
+                discontinuity: incoming.discontinuity || (self.ended && !self.segments.is_empty()),
+                ..incoming
+            },
         });
         self.ended = false;
         let mut events = Vec::new();
@@ -193,7 +190,7 @@ impl SegmentWindow {
     }
 
     fn render(&mut self) {
-        let fmp4 = self.segments.iter().any(|s| s.kind == SegmentKind::Fmp4);
+        let fmp4 = self.segments.iter().any(|s| s.kind == Container::Fmp4);
         let playlist = MediaPlaylist {
             version: if fmp4 { 7 } else { 3 },
             target_duration: self.target_duration,

@@ -1,7 +1,7 @@
 //! Tests of the pure window: bounds, events, playlist, discontinuities.
 
 use super::*;
-use crate::window::{IncomingSegment, SegmentKind, WindowEvent};
+use crate::window::{Container, IncomingSegment, WindowEvent};
 use bytes::Bytes;
 use std::time::{Duration, Instant, SystemTime};
 use venuebox_proto::m3u8::MediaPlaylist;
@@ -17,7 +17,7 @@ fn limits(max_segments: usize) -> WindowLimits {
 fn seg(uri: &str, len: usize, discontinuity: bool) -> IncomingSegment {
     IncomingSegment {
         source_uri: uri.into(),
-        kind: SegmentKind::Ts,
+        kind: Container::Ts,
         duration: 2.0,
         data: Bytes::from(vec![7; len]),
         discontinuity,

@@ -2,10 +2,12 @@
 //! and duration; what every other part of the box serves from.
 
 mod core;
+mod follower;
 mod report;
 mod shared;
 
 pub use self::core::{SegmentWindow, WindowLimits, WindowStats};
+pub use self::follower::{Followed, WindowFollower};
 pub use self::shared::SharedWindow;
 
 use bytes::Bytes;
@@ -13,35 +15,8 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 pub use crate::config::HARD_MAX_SEGMENTS;
-
-/// Container of a segment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SegmentKind {
-    /// MPEG transport stream.
-    Ts,
-    /// Fragmented MP4 media segment; needs its [`InitSegment`].
-    Fmp4,
-}
-
-impl SegmentKind {
-    /// File extension the box uses for this kind.
-    pub fn extension(self) -> &'static str {
-        match self {
-            Self::Ts => "ts",
-            Self::Fmp4 => "m4s",
-        }
-    }
-
-    /// Guesses the kind from a producer's URI, defaulting to MPEG-TS.
-    pub fn from_uri(uri: &str) -> Self {
-        let path = uri.split(['?', '#']).next().unwrap_or(uri);
-        if [".m4s", ".mp4", ".cmfv", ".m4v"].iter().any(|e| path.ends_with(e)) {
-            Self::Fmp4
-        } else {
-            Self::Ts
-        }
-    }
-}
+/// Container of a segment (MPEG-TS, or fMP4 with its [`InitSegment`]).
+pub use venuebox_proto::signal::Container;
 
 /// The fMP4 initialisation segment (`EXT-X-MAP`) that media segments refer to.
 #[derive(Debug, PartialEq)]
@@ -52,7 +27,8 @@ pub struct InitSegment {
     pub data: Bytes,
 }
 
-/// A complete segment the producer listed, as the box serves it.
+/// A complete segment the producer listed, as the box serves it: what the watcher handed in
+/// (`media`, read through `Deref`: `seg.data`, `seg.kind`, ...) plus what the window gave it.
 #[derive(Debug)]
 pub struct Segment {
     /// The box's own sequence number: monotonic across producer restarts.
@@ -62,24 +38,21 @@ pub struct Segment {
     /// Its torrent (single file named `name`, SHA-1 pieces), made once when it enters the window;
     /// `None` only for a segment a torrent cannot describe (empty).
     pub torrent: Option<Arc<venuebox_proto::torrent::Torrent>>,
-    /// Container.
-    pub kind: SegmentKind,
-    /// Duration, seconds.
-    pub duration: f64,
-    /// The bytes (clone and slice without copying).
-    pub data: Bytes,
-    /// A discontinuity precedes this segment (producer restart, OBS reconnect, new init).
-    pub discontinuity: bool,
-    /// `EXT-X-PROGRAM-DATE-TIME` from the producer.
-    pub program_date_time: Option<String>,
-    /// The init segment of an fMP4 stream.
-    pub init: Option<Arc<InitSegment>>,
-    /// The producer's URI, for logs.
-    pub source_uri: String,
     /// When the box added it (monotonic clock).
     pub added_at: Instant,
     /// When the box added it (wall clock).
     pub added_wall: SystemTime,
+    /// The segment as the watcher handed it in (its `discontinuity` also set after an end of
+    /// stream).
+    pub media: IncomingSegment,
+}
+
+impl std::ops::Deref for Segment {
+    type Target = IncomingSegment;
+
+    fn deref(&self) -> &IncomingSegment {
+        &self.media
+    }
 }
 
 /// A segment the watcher hands to the window.
@@ -88,7 +61,7 @@ pub struct IncomingSegment {
     /// The producer's URI.
     pub source_uri: String,
     /// Container.
-    pub kind: SegmentKind,
+    pub kind: Container,
     /// Duration, seconds.
     pub duration: f64,
     /// The bytes.

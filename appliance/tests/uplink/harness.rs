@@ -12,7 +12,7 @@ use venuebox::uplink::credentials::{self, Credentials};
 use venuebox::uplink::s3::S3Store;
 use venuebox::uplink::viewer::ViewerBundle;
 use venuebox::uplink::{scheduler_config, task, UplinkConfig, UplinkStatus};
-use venuebox::window::{IncomingSegment, SegmentKind, SharedWindow, WindowLimits};
+use venuebox::window::{Container, IncomingSegment, SharedWindow, WindowLimits};
 use venuebox_proto::m3u8::MediaPlaylist;
 
 pub fn creds() -> Credentials {
@@ -73,7 +73,7 @@ impl Feed {
         let data = Bytes::from(data);
         self.window.push(IncomingSegment {
             source_uri: format!("s{}.ts", self.counter),
-            kind: SegmentKind::Ts,
+            kind: Container::Ts,
             duration: 1.0,
             data: data.clone(),
             discontinuity: false,
