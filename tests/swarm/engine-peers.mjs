@@ -56,6 +56,8 @@ export class EngineViewer {
     this.completeAt = new Map(); // seq -> ms when complete in the engine
     this.httpRaw = 0; // HTTP body bytes received (verified or not, whole-segment fallback too)
     this.httpWhole = 0; // segments without a torrent fetched whole
+    this.httpRequests = 0;
+    this.sigBytes = 0; // signaling bytes received (payload)
     this.httpEstimateS = 0.5;
     this.httpOnly = 0; // segments that came only over HTTP
     this.lastP2PAt = 0;
@@ -71,6 +73,7 @@ export class EngineViewer {
     const ws = new WebSocket(this.signalUrl);
     this.sig = ws;
     ws.on('message', (d) => {
+      this.sigBytes += d.length;
       let m;
       try {
         m = parseMessage(d.toString());
@@ -89,7 +92,10 @@ export class EngineViewer {
         this.connect();
       }, 1000 + Math.random() * 1000);
     };
-    ws.on('close', lost);
+    ws.on('close', (code, reason) => {
+      tally(`signal closed ${code} ${reason}`);
+      lost();
+    });
     ws.on('error', () => {});
   }
 
@@ -98,7 +104,17 @@ export class EngineViewer {
     if (m.type === 'hello') {
       this.statsIntervalMs = m.statsIntervalS * 1000;
       this.startEngine(m);
+      // The hello is the window (after a box restart or a resync the sequence may start again):
+      // what it does not list, or lists with another torrent, leaves the engine.
+      const listed = new Map(m.segments.map((s) => [s.seq, s.infoHash]));
+      for (const [seq, w] of [...this.window]) {
+        if (listed.get(seq) !== w.infoHash) {
+          this.window.delete(seq);
+          this.engine.removeSegment(seq);
+        }
+      }
       for (const s of m.segments) this.add(s, null);
+      this.statsBase = { ...this.engine.stats.bytes, stalls: this.player.figures(now).stalls }; // reports count per connection
       const seqs = m.segments.filter((s) => this.window.has(s.seq)).map((s) => s.seq);
       // The first frame is ~3 segments behind live; after a reconnect, go on where we were
       // unless that left the window.
@@ -113,6 +129,8 @@ export class EngineViewer {
       this.engine?.removeSegment(m.seq);
     } else if (m.type === 'discontinuity') {
       this.player.resync();
+    } else if (m.type === 'error') {
+      tally(`signal error ${m.code}: ${m.message}`);
     }
     this.wake();
   }
@@ -155,7 +173,7 @@ export class EngineViewer {
         this.errors.signal++;
       }
     }
-    this.window.set(seg.seq, { seq: seg.seq, duration: seg.duration, url: seg.url, meta, announcedAt });
+    this.window.set(seg.seq, { seq: seg.seq, duration: seg.duration, url: seg.url, infoHash: seg.infoHash, meta, announcedAt });
     if (meta) this.engine?.addSegment({ seq: seg.seq, torrent: meta });
   }
 
@@ -172,6 +190,7 @@ export class EngineViewer {
     const start = i * s.meta.pieceLength;
     const end = Math.min(start + s.meta.pieceLength, s.meta.length) - 1;
     const t = Date.now();
+    this.httpRequests++;
     const res = await fetch(new URL(s.url, this.boxUrl), { headers: { range: `bytes=${start}-${end}` }, signal: AbortSignal.timeout(10000) });
     const body = new Uint8Array(await res.arrayBuffer());
     this.httpRaw += body.byteLength;
@@ -256,9 +275,13 @@ export class EngineViewer {
   report() {
     if (!this.engine || this.sig?.readyState !== 1) return;
     const b = this.engine.stats.bytes;
+    const z = this.statsBase || { peer: 0, box: 0, http: 0, stalls: 0 };
     const f = this.player.figures(Date.now());
-    this.sig.send(statsMessage({ p2pBytes: b.peer + b.box, boxBytes: b.http, r2Bytes: 0, peers: this.engine.snapshot().linksOpen,
-      bufferS: this.bufferAheadS(Date.now()), latencyS: null, stalls: f.stalls }));
+    // bytes_p2p: other viewers; bytes_http: all the box sent (HTTP and its WebRTC seeder).
+    // statsMessage takes that as `boxEgressBytes` (`boxBytes` before the live mesh).
+    const fromBox = b.http + b.box - z.http - z.box;
+    this.sig.send(statsMessage({ p2pBytes: b.peer - z.peer, boxEgressBytes: fromBox, boxBytes: fromBox, r2Bytes: 0, peers: this.engine.snapshot().linksOpen,
+      bufferS: this.bufferAheadS(Date.now()), latencyS: null, stalls: Math.max(0, f.stalls - z.stalls) }));
   }
 
   leave() {
@@ -283,6 +306,8 @@ export class EngineViewer {
       bytes: { peer: b.peer, seeder: b.box, http: b.http },
       httpRaw: this.httpRaw,
       httpWhole: this.httpWhole,
+      httpRequests: this.httpRequests,
+      sigBytes: this.sigBytes,
       swarmFromHello: this.swarmFromHello,
       engine: snap && { pcCreated: snap.peerConnectionsCreated, linksOpen: snap.linksOpen, boxLinks: snap.boxLinks, linksOpened: snap.linksOpened,
         linksClosed: snap.linksClosed, connecting: snap.connecting, uploadBytes: snap.uploadBytes, duplicateBytes: snap.duplicateBytes,

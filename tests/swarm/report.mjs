@@ -125,6 +125,8 @@ export function engineSpan({ a, b, ta, tb, samples, bitrateBps }) {
   const before = new Map(a.map((v) => [v.id, v]));
   const bytes = { peer: 0, seeder: 0, http: 0 };
   let pcs = 0;
+  let sigBytes = 0;
+  let httpRequests = 0;
   let viewerMin = 0;
   let stalls = 0;
   let stallS = 0;
@@ -136,6 +138,8 @@ export function engineSpan({ a, b, ta, tb, samples, bitrateBps }) {
     const p = before.get(v.id);
     for (const k of Object.keys(bytes)) bytes[k] += (v.bytes[k] || 0) - (p?.bytes[k] || 0);
     pcs += (v.engine?.pcCreated || 0) - (p?.engine?.pcCreated || 0);
+    sigBytes += (v.sigBytes || 0) - (p?.sigBytes || 0);
+    httpRequests += (v.httpRequests || 0) - (p?.httpRequests || 0);
     const from = Math.max(ta, v.joinedAt);
     const to = v.left ? Math.min(tb, v.leftAt || tb) : tb;
     viewerMin += Math.max(0, to - from) / 60000;
@@ -150,7 +154,7 @@ export function engineSpan({ a, b, ta, tb, samples, bitrateBps }) {
   }
   const total = bytes.peer + bytes.seeder + bytes.http;
   const secs = (tb - ta) / 1000;
-  const e = egressBetween(samples, ta, tb);
+  const e = { ...egressBetween(samples, ta, tb), signaling: sigBytes, httpRequests };
   const rate = (x) => (x === null || !bitrateBps ? null : (x * 8) / secs / bitrateBps);
   const p95s = perEngine.map((x) => x.p95);
   return {

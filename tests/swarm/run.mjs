@@ -172,7 +172,7 @@ try {
     console.log(ENGINE_HEADER);
     console.log(engineRow(`${Math.round(whole.secs)} s`, whole));
     perMinute.forEach((m, i) => console.log(engineRow(`minute ${i + 1}`, m)));
-    console.log(`box egress: counters ${(e.counters / 1e6).toFixed(2)} MB (HTTP ${(e.http / 1e6).toFixed(2)}, per-segment seeder ${(e.seederSegments / 1e6).toFixed(2)}, mesh ${(e.mesh / 1e6).toFixed(2)}), veth ${e.veth === null ? 'n/a (no VB_VETH, or engines in the box namespace)' : `${(e.veth / 1e6).toFixed(2)} MB (veth / counters ${(e.veth / e.counters).toFixed(2)})`}`);
+    console.log(`box egress: counters ${(e.counters / 1e6).toFixed(2)} MB (HTTP ${(e.http / 1e6).toFixed(2)}, per-segment seeder ${(e.seederSegments / 1e6).toFixed(2)}, mesh ${(e.mesh / 1e6).toFixed(2)}), veth ${e.veth === null ? 'n/a (no VB_VETH, or engines in the box namespace)' : `${(e.veth / 1e6).toFixed(2)} MB (veth / counters ${(e.veth / e.counters).toFixed(2)}); the veth also carries signaling (${(e.signaling / 1e6).toFixed(2)} MB received by the engines), tracker messages, HTTP headers of ${e.httpRequests} Range responses, TCP/IP and WebRTC framing`}`);
     console.log(`startup p50 ${f.startupP50S?.toFixed(2)} s / max ${f.startupMaxS?.toFixed(2)} s (${f.started}/${rawViewers.length} started); stalls ${whole.stalls} on ${whole.stalledViewers} viewers, ${whole.stallS.toFixed(1)} s; peer connections ${whole.pcPerViewerMin?.toFixed(2)} per viewer-minute measured, ${out.engine.pcPerViewerMinSession?.toFixed(2)} over whole sessions`);
     console.log(`engine counters: ${JSON.stringify(out.engine.counters)}`);
     console.log(`engine processes: ${out.engine.procs.map((p) => (p.inDriver ? 'in the driver' : `pid ${p.pid} CPU ${p.cpuPct.toFixed(0)} %, loop delay p50 ${p.lagP50Ms.toFixed(0)} / p99 ${p.lagP99Ms.toFixed(0)} / max ${p.lagMaxMs.toFixed(0)} ms, RSS ${p.rssMB.toFixed(0)} MB`)).join('; ')}`);
@@ -181,7 +181,7 @@ try {
   console.log(`bytes: ${JSON.stringify(f.bytes)}; box egress ${(f.egressBytes / 1e6).toFixed(1)} MB at ${(f.bitrateBps / 1e6).toFixed(2)} Mbit/s; box's viewer aggregate: ${JSON.stringify(out.boxSignal)}`);
   mkdirSync(RESULTS, { recursive: true });
   const file = join(RESULTS, `${out.date.replace(/[:.]/g, '-')}-${kind}${N}${FAULT ? '-' + FAULT : ''}.json`);
-  writeFileSync(file, JSON.stringify({ ...out, samples: samples.map((s) => ({ t: s.t, proc: s.proc, tracker: s.status?.tracker, http: s.status?.http, window: s.status?.window?.bytes, veth: s.veth, mesh: s.status?.seeder?.mesh })) }, null, 1));
+  writeFileSync(file, JSON.stringify({ ...out, samples: samples.map((s) => ({ t: s.t, proc: s.proc, tracker: s.status?.tracker, http: s.status?.http, window: s.status?.window?.bytes, veth: s.veth, mesh: s.status?.seeder?.mesh, signal: s.status?.signal })) }, null, 1));
   console.error(`recorded ${file}`);
 } finally {
   stopSampling.now = true;
