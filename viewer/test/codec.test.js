@@ -75,7 +75,8 @@ test('parseTorrent rejects torrents that do not describe a segment', () => {
 
 import { readFileSync, readdirSync } from 'node:fs';
 
-const VECTORS = new URL('./vectors/signal/', import.meta.url);
+// The box's own signaling vectors (appliance/proto tests read the same files).
+const VECTORS = new URL('../../appliance/proto/testdata/signal/', import.meta.url);
 const vector = (name) => readFileSync(new URL(name, VECTORS), 'utf8');
 
 test('parseMessage reads every documented box message (docs/SIGNALING.md examples)', () => {
