@@ -81,7 +81,7 @@ try {
   const atStart = await audience.figures(); // bytes count from here
   audience.mark?.();
   // Engines: a snapshot of the viewers' figures a minute apart on long runs (one row per minute).
-  const snapshots = [{ t: Date.now(), viewers: atStart }];
+  const snapshots = [{ t: t0, viewers: atStart }]; // the same span as the row's figures
   const minutes = (async () => {
     if (kind !== 'engine' || SECS <= 120) return;
     for (let k = 1; t0 + k * 60000 <= t0 + SECS * 1000 - 5000; k++) {
