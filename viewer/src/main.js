@@ -137,7 +137,7 @@ if (native && !canPlayNative) {
   // The loader also serves plain HTTP (it counts the bytes); without signaling it has no torrents.
   player = new Player(video, cfg.playlist, native ? null : app, { native, onState: show });
   stats.mode = httpMode();
-  new LiveControl(video, player, stats);
+  new LiveControl(video, player, stats, () => bufferAhead(video.buffered, video.currentTime));
 }
 
 const signal = cfg.signalUrl ? new SignalClient(cfg.signalUrl, { onMessage: onSignal, onState: onSignalState }) : null;

@@ -3,11 +3,13 @@
 import Hls from 'hls.js/light';
 import { makeFragmentLoader } from './loader.js';
 
-/** hls.js settings: ~3 segments behind live, gentle catch-up, patient with a live stream. */
+/**
+ * hls.js settings: ~3 segments behind live, patient with a live stream. Catch-up by playback
+ * rate is live.js's (hls.js adjusts the rate only in its low-latency mode, which is for LL-HLS).
+ */
 const HLS_CONFIG = {
   liveSyncDurationCount: 3,
   liveMaxLatencyDurationCount: 6,
-  maxLiveSyncPlaybackRate: 1.1,
   lowLatencyMode: false,
   backBufferLength: 10,
   maxBufferLength: 20,
