@@ -34,6 +34,10 @@ async fn admin_refuses_without_the_password() {
     let v: serde_json::Value = serde_json::from_slice(&data.body).unwrap();
     assert_eq!(v["status"]["service"], "venuebox");
     assert!(v["history"].is_array() && v["errors"].is_array());
+    assert!(
+        v["egress_bytes"].as_f64().unwrap() > 0.0,
+        "the page itself was sent: {v}"
+    );
     assert_eq!(v["urls"]["name"], format!("http://venuebox.local:{}/", svc.addr.port()));
     svc.stop().await;
 }

@@ -19,6 +19,15 @@ let box
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 const status = async () => (await fetch(`${BASE}/api/status`)).json()
 const httpBytes = async (url) => Buffer.from(await (await fetch(`${BASE}${url}`)).arrayBuffer())
+/** The staff page's figure of the box's egress in bytes (HTTP bodies + WebRTC seeder). */
+const staffEgress = async () => {
+  const auth = `Basic ${Buffer.from('staff:interop-test-password').toString('base64')}`
+  const res = await fetch(`${BASE}/admin/data.json`, { headers: { Authorization: auth } })
+  assert.equal(res.status, 200, 'staff login')
+  const egress = (await res.json()).egress_bytes
+  assert.equal(typeof egress, 'number', 'data.json has egress_bytes')
+  return egress
+}
 
 /** Waits until the seeder lists at least `n` media segments; returns the newest. */
 async function newestSeeded (n = 2, timeoutMs = 60000) {
@@ -92,4 +101,18 @@ test('torrent from /signal: the announced .torrent downloads through the box tra
   await new Promise((resolve) => client.destroy(resolve))
   assert.equal(torrent.infoHash, seg.info_hash)
   assert.ok(bytes.equals(await httpBytes(seg.url)), 'downloaded bytes differ from /hls')
+})
+
+test("the staff page's egress grows by at least what webtorrent downloaded from the seeder", async () => {
+  const seg = await newestSeeded()
+  const before = await staffEgress()
+  const client = newClient()
+  const { bytes, torrent } = await download(client, seg.magnet, undefined, 30000)
+  const fromBox = torrent.downloaded
+  await new Promise((resolve) => client.destroy(resolve))
+  assert.ok(fromBox >= bytes.length, `webtorrent counted ${fromBox} of ${bytes.length} bytes`)
+  // One read after a moment for the last blocks (polling would add its own HTTP bytes).
+  await sleep(1000)
+  const grown = (await staffEgress()) - before
+  assert.ok(grown >= fromBox, `staff egress grew by ${grown}, webtorrent downloaded ${fromBox}`)
 })

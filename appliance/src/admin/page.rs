@@ -68,6 +68,9 @@ pub fn data(state: Staff<'_>) -> serde_json::Value {
     json!({
         "status": state.reports.status_json(),
         "history": state.admin.history().samples(),
+        // The box's egress in bytes since start (HTTP bodies + WebRTC seeder); the charts' rate
+        // is this figure's slope.
+        "egress_bytes": super::history::egress_bytes(state.reports),
         "errors": super::errors::recent(),
         "urls": {
             "ip": state.discovery.viewer_url(By::Ip),

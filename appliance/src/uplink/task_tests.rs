@@ -4,7 +4,7 @@
 use super::*;
 use crate::uplink::scheduler::SchedulerConfig;
 use crate::uplink::store::{MemoryStore, Op};
-use crate::window::{Container, IncomingSegment, WindowLimits};
+use crate::window::{IncomingSegment, WindowLimits};
 use bytes::Bytes;
 use std::collections::HashSet;
 use std::time::Duration;
@@ -18,15 +18,7 @@ fn window() -> Arc<SharedWindow> {
 }
 
 fn push(w: &SharedWindow, n: u8) {
-    w.push(IncomingSegment {
-        source_uri: format!("{n}.ts"),
-        kind: Container::Ts,
-        duration: 1.0,
-        data: Bytes::from(vec![n; 10]),
-        discontinuity: false,
-        program_date_time: None,
-        init: None,
-    });
+    w.push(IncomingSegment::test_ts(format!("{n}.ts"), vec![n; 10]));
 }
 
 fn params(store: MemoryStore, w: Arc<SharedWindow>, viewer: Option<ViewerBundle>) -> TaskParams<MemoryStore> {

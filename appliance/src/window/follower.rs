@@ -128,19 +128,10 @@ impl WindowFollower {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::window::{Container, IncomingSegment, WindowLimits};
-    use bytes::Bytes;
+    use crate::window::{IncomingSegment, WindowLimits};
 
     fn incoming(n: u8) -> IncomingSegment {
-        IncomingSegment {
-            source_uri: format!("s{n}.ts"),
-            kind: Container::Ts,
-            duration: 1.0,
-            data: Bytes::from(vec![n; 100]),
-            discontinuity: false,
-            program_date_time: None,
-            init: None,
-        }
+        IncomingSegment::test_ts(format!("s{n}.ts"), vec![n; 100])
     }
 
     fn window(max_segments: usize) -> Arc<SharedWindow> {

@@ -74,6 +74,22 @@ pub struct IncomingSegment {
     pub init: Option<Arc<InitSegment>>,
 }
 
+#[cfg(test)]
+impl IncomingSegment {
+    /// A one-second MPEG-TS segment for unit tests.
+    pub(crate) fn test_ts(source_uri: String, data: Vec<u8>) -> Self {
+        Self {
+            source_uri,
+            kind: Container::Ts,
+            duration: 1.0,
+            data: Bytes::from(data),
+            discontinuity: false,
+            program_date_time: None,
+            init: None,
+        }
+    }
+}
+
 /// What changed in the window; published to every subsystem.
 #[derive(Debug, Clone)]
 pub enum WindowEvent {
