@@ -30,7 +30,9 @@ function startProcess(k, ctx) {
       if (child.exitCode !== null) return { proc: null, viewers: [] };
       const r = next();
       child.stdin.write('fig\n');
-      const line = await Promise.race([r, sleep(10000).then(() => null)]);
+      // A worker that lags this much makes the run's figures meaningless: say so.
+      const line = await Promise.race([r, sleep(30000).then(() => null)]);
+      if (!line) console.error(`engine process ${child.pid} did not report within 30 s: its viewers are missing from these figures`);
       return line ? JSON.parse(line) : { proc: null, viewers: [] };
     },
   };
