@@ -1,7 +1,9 @@
 // Browser tests of the viewer in Debian Chromium, run inside the network namespace that
-// scripts/test.d/70-viewer-browser.sh creates, against the real box: one viewer plays; late
-// joiners get P2P bytes; with P2P blocked playback goes on over HTTP without stalls; a stream
-// restart resumes; a killed and restarted box is rejoined.
+// scripts/test.d/70-viewer-browser.sh creates, against the real box: one viewer plays, its
+// pieces pushed by the box's seeder through the live mesh; viewers get pieces from each other
+// through the mesh over a few long-lived peer connections (not per segment); with P2P blocked
+// playback goes on over HTTP without stalls; a stream restart resumes; a killed and restarted
+// box is rejoined and the mesh rebuilt.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startInfra, BOX, SIGNAL, REFUSING_TRACKER, R2_VIEWER, waitFor, boxStatus } from './lib/infra.mjs';
@@ -26,6 +28,17 @@ function dump(v) {
   return `${v.name} log:\n${v.log.slice(-25).join('\n')}`;
 }
 
+/** Neighbours a viewer keeps (the box's default `mesh.neighbours`). */
+const NEIGHBOURS = 6;
+/** Peer connections one announce may offer (bittorrent-tracker's WebSocket client makes at most 5). */
+const OFFERS_PER_ANNOUNCE = 5;
+
+function figures(s) {
+  return `share ${s.p2pShare}, from viewers ${s.peerBytes} B, box seeder ${s.seederBytes} B, box HTTP ${s.boxBytes} B, ` +
+    `links ${s.peers} (${s.boxLinks} to the box), peer connections ${s.peerConnectionsCreated} made / ${s.peerConnectionsOpen} open, ` +
+    `latency ${s.latencyS} s, stalls ${s.stalls}, segments ${JSON.stringify(s.segments)}`;
+}
+
 before(async () => {
   infra = await startInfra();
 });
@@ -41,9 +54,16 @@ test('one viewer plays: currentTime advances >= 10 s, no fatal hls.js error', as
     throw new Error(`${e.message}\n${dump(v)}`);
   });
   const s = await v.stats();
-  console.log(`solo viewer: startup ${s.startupS} s, latency ${s.latencyS} s, P2P share ${s.p2pShare}, mode ${s.mode}`);
+  console.log(`solo viewer: startup ${s.startupS} s, mode ${s.mode}, ${figures(s)}`);
   assert.deepEqual(await v.errors(), []);
-  assert.ok(s.seederBytes > 0, 'a lone viewer (mDNS candidate hiding on) gets pieces from the box seeder');
+  assert.equal(s.mode, 'mesh', "the hello names the stream swarm: the page joins the live mesh");
+  assert.ok(s.seederBytes > 0, 'a lone viewer (mDNS candidate hiding on) gets pieces from the box seeder through the mesh');
+  assert.equal(s.boxLinks, 1, 'one link to the box');
+  assert.equal(s.p2pShare, 0, "the box's seeder is box egress, not P2P");
+  const made = s.peerConnectionsCreated;
+  const segments = s.segments.p2pOnly + s.segments.mixed + s.segments.httpOnly;
+  assert.ok(made >= 1 && made <= OFFERS_PER_ANNOUNCE, `${made} peer connections for ${segments} segments: one announce's offers`);
+  assert.ok(segments >= 5, `${segments} segments`);
   const pwa = await v.page.evaluate(async () => {
     const href = document.querySelector('link[rel=manifest]').href;
     const manifest = await (await fetch(href)).json();
@@ -60,6 +80,8 @@ test('one viewer plays: currentTime advances >= 10 s, no fatal hls.js error', as
   const overlay = await v.page.locator('#stats').innerText();
   assert.match(overlay, /P2P share\s+\d+ %/);
   assert.match(overlay, /behind live/);
+  assert.match(overlay, /peer conns\s+\d+ made, \d+ open/);
+  assert.match(overlay, /from box\s+seeder \d+\.\d MiB {2}HTTP \d+\.\d MiB/);
   await v.page.locator('#state').click();
   assert.equal(await v.page.locator('#stats').isHidden(), true, 'a tap hides the overlay');
   await closeAll();
@@ -74,32 +96,45 @@ test('with mDNS candidate hiding off, a lone viewer also gets pieces from the bo
   await closeAll();
 });
 
-test('late joiners each get P2P bytes and report a P2P share above zero', async () => {
+test('viewers get pieces from each other through the mesh over a few long-lived peer connections', async () => {
   const first = await viewer({ name: 'v1' });
   const late = [];
   for (let i = 2; i <= 4; i++) {
     await sleep(4000);
     late.push(await viewer({ name: `v${i}` }));
   }
-  for (const v of late) {
-    await waitFor(`${v.name} P2P bytes`, async () => (await v.stats()).p2pBytes > 0, 30000).catch((e) => {
+  const all = [first, ...late];
+  for (const v of all) {
+    await waitFor(`${v.name} bytes from other viewers`, async () => (await v.stats()).peerBytes > 0, 30000).catch((e) => {
       throw new Error(`${e.message}\n${dump(v)}`);
     });
   }
-  await sleep(6000); // more than one report period
-  const all = [first, ...late];
-  for (const v of all) {
-    const s = await v.stats();
-    console.log(`${v.name}: share ${s.p2pShare}, from peers ${s.peerBytes} B, from seeder ${s.seederBytes} B, box HTTP ${s.boxBytes} B, peers ${s.peers}, latency ${s.latencyS} s, stalls ${s.stalls}`);
+  // Peer connections are made when joining and when a neighbour is lost, not per segment.
+  const before = await Promise.all(all.map((v) => v.stats()));
+  await sleep(12000); // 6 segments, more than one report period
+  const after = await Promise.all(all.map((v) => v.stats()));
+  for (const [i, v] of all.entries()) {
+    const [b, s] = [before[i], after[i]];
+    const segs = (x) => x.segments.p2pOnly + x.segments.mixed + x.segments.httpOnly;
+    console.log(`${v.name}: ${figures(s)}`);
+    assert.ok(s.peers >= 2, `${v.name}: ${s.peers} links (the box and at least one viewer)`);
+    assert.ok(s.peerConnectionsCreated <= NEIGHBOURS + OFFERS_PER_ANNOUNCE, `${v.name}: ${s.peerConnectionsCreated} peer connections made`);
+    assert.ok(segs(s) - segs(b) >= 4, `${v.name}: ${segs(s) - segs(b)} segments in 12 s`);
+    // At most one replacement announce's offers (a lost neighbour); per segment would be ~5 each.
+    assert.ok(s.peerConnectionsCreated - b.peerConnectionsCreated <= OFFERS_PER_ANNOUNCE,
+      `${v.name}: ${s.peerConnectionsCreated - b.peerConnectionsCreated} peer connections made during ${segs(s) - segs(b)} segments`);
+    assert.ok(s.peerBytes > b.peerBytes, `${v.name} kept getting pieces from other viewers`);
   }
+  await first.page.keyboard.press('s');
+  const overlay = await first.page.locator('#stats').innerText();
+  const fromViewers = Number(/from viewers (\d+\.\d) MiB/.exec(overlay)?.[1]);
+  assert.ok(fromViewers > 0, `the overlay shows bytes from other viewers:\n${overlay}`);
   const sig = await infra.signalStatus();
   console.log(`box aggregate: ${JSON.stringify(sig.viewers)}`);
   assert.equal(sig.rejected_messages_total, 0, 'every viewer message follows the protocol');
   assert.equal(sig.viewers.rejected_reports, 0, 'every stats report is accepted');
   assert.ok(sig.viewers.reporting >= all.length, `${sig.viewers.reporting} viewers reporting`);
   assert.ok(sig.viewers.p2p_share > 0, `aggregate P2P share ${sig.viewers.p2p_share}`);
-  const fromViewers = await Promise.all(late.map(async (v) => (await v.stats()).peerBytes));
-  console.log(`late joiners' bytes from other viewers: ${fromViewers.join(', ')}`);
   for (const v of all) assert.deepEqual(await v.errors(), [], v.name);
   await closeAll();
 });
@@ -111,8 +146,9 @@ async function playsOverHttpWithoutStalls(v, source = 'box') {
   });
   const p = await v.playback(from);
   const s = await v.stats();
-  console.log(`${v.name}: longest freeze ${p.longestFreezeMs} ms, P2P ${s.p2pBytes} B, box HTTP ${s.boxBytes} B, R2 ${s.r2Bytes} B, mode ${s.mode}`);
+  console.log(`${v.name}: longest freeze ${p.longestFreezeMs} ms, P2P ${s.p2pBytes} B, box seeder ${s.seederBytes} B, box HTTP ${s.boxBytes} B, R2 ${s.r2Bytes} B, mode ${s.mode}, peer connections ${s.peerConnectionsCreated}`);
   assert.equal(s.p2pBytes, 0, 'P2P is blocked, so no P2P bytes');
+  assert.equal(s.seederBytes, 0, 'nor bytes from the box seeder');
   assert.ok((source === 'r2' ? s.r2Bytes : s.boxBytes) > 0, `played over HTTP from ${source}`);
   assert.ok(p.longestFreezeMs <= 1000, `stall of ${p.longestFreezeMs} ms`);
   assert.deepEqual(await v.errors(), []);
@@ -130,6 +166,8 @@ test('P2P blocked (tracker refusing; WebRTC missing) or loaded from R2: HTTP pla
   ]);
   const r2 = await fromR2.stats();
   assert.equal(r2.boxBytes, 0, 'a viewer loaded from R2 fetches nothing from the box');
+  assert.equal((await noRtc.stats()).mode, 'HTTP (verified)');
+  assert.equal(r2.peerConnectionsCreated, 0);
   await closeAll();
 });
 
@@ -156,7 +194,10 @@ test('a stream restart resumes playback; after the box is killed and restarted t
   await waitFor('playback after the box restart', async () => (await v.playback(beforeKill)).advancedS >= 12, 45000).catch((e) => {
     throw new Error(`${e.message}\n${dump(v)}`);
   });
+  await waitFor('the mesh rebuilt: a link to the restarted box', async () => (await v.stats()).boxLinks >= 1, 30000).catch((e) => {
+    throw new Error(`${e.message}\n${dump(v)}`);
+  });
   const s = await v.stats();
-  console.log(`restart: resumed; stalls ${s.stalls} (${s.stallS} s), player restarts ${await v.page.evaluate(() => window.venuebox.player.restarts)}`);
+  console.log(`restart: resumed; stalls ${s.stalls} (${s.stallS} s), player restarts ${await v.page.evaluate(() => window.venuebox.player.restarts)}, ${figures(s)}`);
   await closeAll();
 });

@@ -48,13 +48,21 @@ const app = {
 };
 
 let meshGen = 0;
+let signalLost = false; // signaling dropped since the last hello (the box may have restarted)
 
-/** Starts, keeps or stops the mesh for a hello: one MeshEngine per stream swarm and tracker. */
+/**
+ * Starts, keeps or stops the mesh for a hello: one MeshEngine per stream swarm and tracker.
+ * A hello after signaling was lost rebuilds the mesh: the box (and its tracker) may have
+ * restarted, and the tracker client would wait 10 s to 5 min to reconnect on its own (its link
+ * to a killed box also looks open for a while, so that cannot tell).
+ */
 async function updateMesh(hello) {
   const gen = ++meshGen;
   const trackerUrl = cfg.trackerForced ? cfg.tracker : hello.tracker;
   const want = cfg.p2p && !!rtc && !!hello.swarm && !!player && !player.native;
-  if (app.mesh && (!want || !app.mesh.matches(hello.swarm, trackerUrl))) {
+  const orphaned = signalLost;
+  signalLost = false;
+  if (app.mesh && (!want || orphaned || !app.mesh.matches(hello.swarm, trackerUrl))) {
     app.mesh.destroy();
     app.mesh = null;
     stats.mode = httpMode();
@@ -98,6 +106,7 @@ function onSignal(msg) {
 const baseline = { p2pBytes: 0, boxEgressBytes: 0, r2Bytes: 0, stalls: 0 };
 
 function onSignalState(st) {
+  if (st === 'closed') signalLost = true;
   if (st !== 'open') return;
   const s = snapshot();
   for (const k of Object.keys(baseline)) baseline[k] = s[k];
