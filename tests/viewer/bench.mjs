@@ -1,5 +1,6 @@
 // Viewer benchmark (scripts/bench/viewer.sh): 4 Chromium viewers joining 5 s apart on a
-// 2.5 Mbit/s stream; prints each one's P2P share, startup time and latency behind live.
+// 2.5 Mbit/s stream; prints each one's P2P share (other viewers only), bytes by source, startup
+// time, latency behind live and RTCPeerConnections made (counted in the page).
 import { startInfra, BOX, SIGNAL } from './lib/infra.mjs';
 import { openViewer } from './lib/browser.mjs';
 
@@ -31,14 +32,15 @@ try {
     const s = await v.stats();
     const p = await v.playback();
     p2p += s.p2pBytes;
-    all += s.p2pBytes + s.boxBytes + s.r2Bytes;
+    all += s.p2pBytes + s.seederBytes + s.boxBytes + s.r2Bytes;
     const lat = latency.get(v);
-    rows.push(`| ${v.name} | ${(s.p2pShare * 100).toFixed(1)} % | ${(s.peerBytes / 1e6).toFixed(1)} / ${(s.seederBytes / 1e6).toFixed(1)} / ${(s.boxBytes / 1e6).toFixed(1)} | ${(p.firstMoveMs / 1000).toFixed(2)} s | ${median(lat).toFixed(1)} s / ${p95(lat).toFixed(1)} s | ${s.stalls} (${s.stallS} s) | ${s.segments.p2pOnly}/${s.segments.mixed}/${s.segments.httpOnly} |`);
+    const minutes = (Date.now() - v.openedAt) / 60000;
+    rows.push(`| ${v.name} | ${(s.p2pShare * 100).toFixed(1)} % | ${(s.peerBytes / 1e6).toFixed(1)} / ${(s.seederBytes / 1e6).toFixed(1)} / ${(s.boxBytes / 1e6).toFixed(1)} | ${(p.firstMoveMs / 1000).toFixed(2)} s | ${median(lat).toFixed(1)} s / ${p95(lat).toFixed(1)} s | ${s.stalls} (${s.stallS} s) | ${s.segments.p2pOnly}/${s.segments.mixed}/${s.segments.httpOnly} | ${s.peerConnectionsCreated} (${(s.peerConnectionsCreated / minutes).toFixed(1)}/min), ${s.peers} links |`);
   }
-  console.log('| viewer | P2P share | MB from viewers / box seeder / box HTTP | open -> playing | latency median / p95 | stalls | segments P2P/mixed/HTTP |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| viewer | P2P share | MB from viewers / box seeder / box HTTP | open -> playing | latency median / p95 | stalls | segments P2P/mixed/HTTP | peer connections made |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows) console.log(r);
-  console.log(`all viewers: P2P share ${((100 * p2p) / all).toFixed(1)} % of ${(all / 1e6).toFixed(1)} MB`);
+  console.log(`all viewers: P2P share ${((100 * p2p) / all).toFixed(1)} % of ${(all / 1e6).toFixed(1)} MB (from other viewers; the box's seeder counts as box egress)`);
 } finally {
   await Promise.all(viewers.map((v) => v.close()));
   await infra.close();
