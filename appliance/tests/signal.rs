@@ -44,6 +44,7 @@ fn stats(p2p: u64, http: u64, peers: u32) -> String {
         buffer_secs: 3.0,
         latency_secs: Some(4.0),
         stalls: 0,
+        ..ViewerStats::default()
     })
     .encode()
     .unwrap()

@@ -103,7 +103,7 @@ function onSignal(msg) {
 
 // Counters in reports are cumulative per signaling connection (the box counts each connection
 // as a viewer and keeps the totals of those that left), so each connection starts from zero.
-const baseline = { p2pBytes: 0, boxEgressBytes: 0, r2Bytes: 0, stalls: 0 };
+const baseline = { p2pBytes: 0, seederBytes: 0, boxBytes: 0, boxEgressBytes: 0, r2Bytes: 0, stalls: 0 };
 
 function onSignalState(st) {
   if (st === 'closed') signalLost = true;

@@ -169,6 +169,7 @@ export class MeshSession {
       boxLinks: s.boxLinks,
       linksOpened: s.linksOpened,
       linksClosed: s.linksClosed,
+      tries: s.tries,
       enginePeerConnections: s.peerConnectionsCreated,
       duplicateBytes: s.duplicateBytes,
       hashFailures: s.hashFailures,

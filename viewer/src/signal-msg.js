@@ -151,21 +151,31 @@ export function parseMessage(text) {
 const clampS = (x) => (x === null || !Number.isFinite(x) ? null : Math.min(3600, Math.max(0, x)));
 
 /**
- * The `stats` report (cumulative counters; exactly the documented fields). `bytes_p2p` is what
- * other viewers sent; `bytes_http` all the box sent, over HTTP and from its WebRTC seeder (box
- * egress: the protocol has no field of its own for the seeder), so the box's P2P share counts
- * other viewers only.
+ * The `stats` report (cumulative counters; exactly the documented fields). Bytes by source, each
+ * counted once: `bytes_p2p` other viewers, `bytes_seeder` the box's WebRTC seeder, `bytes_http`
+ * the box over HTTP, `bytes_r2` R2; so the box's offload counts other viewers only. `path` is how
+ * the page plays; `links` its connections to other viewers and to the box (isolation detection).
  */
 export function statsMessage(s) {
+  const t = s.mesh?.tries ?? { viewersTried: 0, viewersOpened: 0, boxTried: 0, boxOpened: 0 };
   return JSON.stringify({
     v: VERSION,
     type: 'stats',
     bytes_p2p: s.p2pBytes,
-    bytes_http: s.boxEgressBytes,
+    bytes_http: s.boxBytes ?? s.boxEgressBytes,
     bytes_r2: s.r2Bytes,
     peers: Math.min(10000, s.peers),
     buffer_secs: clampS(s.bufferS) ?? 0,
     latency_secs: clampS(s.latencyS),
     stalls: s.stalls,
+    bytes_seeder: s.seederBytes ?? 0,
+    path: s.mode === 'mesh' ? 'p2p' : s.mode === 'native HLS' ? 'native' : 'http',
+    links: {
+      viewers_tried: t.viewersTried,
+      viewers_opened: t.viewersOpened,
+      viewers_open: Math.min(10000, Math.max(0, (s.mesh?.linksOpen ?? 0) - (s.mesh?.boxLinks ?? 0))),
+      box_tried: t.boxTried,
+      box_opened: t.boxOpened,
+    },
   });
 }

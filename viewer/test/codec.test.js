@@ -144,11 +144,16 @@ test('parseMessage never throws anything but SignalMessageError on mangled vecto
 });
 
 test('statsMessage has exactly the documented fields', () => {
-  const m = JSON.parse(statsMessage({ p2pBytes: 5, boxBytes: 3, boxEgressBytes: 4, r2Bytes: 2, uploadBytes: 1, p2pShare: 0.5, peers: 2, bufferS: 4, latencyS: null, stalls: 1, stallS: 0.5 }));
+  const mesh = { linksOpen: 4, boxLinks: 1, tries: { viewersTried: 5, viewersOpened: 4, boxTried: 1, boxOpened: 1 } };
+  const m = JSON.parse(statsMessage({ p2pBytes: 5, seederBytes: 3, boxBytes: 1, boxEgressBytes: 4, r2Bytes: 2, uploadBytes: 1, p2pShare: 0.5, peers: 2, bufferS: 4, latencyS: null, stalls: 1, stallS: 0.5, mode: 'mesh', mesh }));
   const documented = JSON.parse(vector('stats.json'));
   assert.deepEqual(Object.keys(m).sort(), Object.keys(documented).sort());
+  assert.deepEqual(Object.keys(m.links).sort(), Object.keys(documented.links).sort());
   assert.equal(m.bytes_p2p, 5, 'other viewers only');
-  assert.equal(m.bytes_http, 4, "the box's egress: HTTP and its WebRTC seeder");
+  assert.equal(m.bytes_seeder, 3, "the box's WebRTC seeder");
+  assert.equal(m.bytes_http, 1, 'the box over HTTP');
+  assert.deepEqual([m.path, m.links.viewers_open, m.links.viewers_tried, m.links.box_opened], ['p2p', 3, 5, 1]);
   assert.equal(m.latency_secs, null);
+  assert.equal(JSON.parse(statsMessage({ ...JSON.parse('{}'), p2pBytes: 0, r2Bytes: 0, peers: 0, bufferS: 0, latencyS: 1, stalls: 0, mode: 'native HLS' })).path, 'native');
 });
 

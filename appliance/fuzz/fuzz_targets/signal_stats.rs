@@ -23,6 +23,7 @@ fuzz_target!(|data: &[u8]| {
                     buffer_secs: f64::from(op[2]) / 8.0,
                     latency_secs: (op[3] % 2 == 0).then(|| f64::from(op[3])),
                     stalls: u32::from(op[4]),
+                    ..ViewerStats::default()
                 };
                 if stats.validate().is_ok() {
                     let _ = agg.report(ids[usize::from(op[1]) % ids.len()], stats, now);

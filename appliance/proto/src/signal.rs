@@ -8,7 +8,7 @@
 mod stats;
 mod types;
 
-pub use self::stats::{ClientId, ReportError, StatsAggregator, StatsLimits, StatsSummary};
+pub use self::stats::{ClientId, Isolation, Paths, ReportError, StatsAggregator, StatsLimits, StatsSummary};
 pub use self::types::{InfoHashHex, SegmentName, TorrentFile};
 
 use self::types::check_range;
@@ -271,7 +271,7 @@ pub struct ErrorInfo {
 }
 
 /// A viewer's periodic report; byte and stall counters are cumulative since it connected.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ViewerStats {
     /// Bytes received from other viewers (WebRTC).
@@ -288,6 +288,49 @@ pub struct ViewerStats {
     pub latency_secs: Option<f64>,
     /// Playback stalls so far.
     pub stalls: u32,
+    /// Bytes received from the box's WebRTC seeder (box egress, not P2P). Absent: 0; viewers
+    /// that do not send it counted those bytes in `bytes_http` or `bytes_p2p`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub bytes_seeder: u64,
+    /// How the viewer gets the stream, if it says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<DeliveryPath>,
+    /// Its peer connections to other viewers and to the box, if it says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub links: Option<LinkCounts>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// How a viewer gets the stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryPath {
+    /// hls.js with the live mesh: can get bytes from other viewers.
+    P2p,
+    /// hls.js over HTTP only (from the box or R2).
+    Http,
+    /// The browser's own HLS player (HTTP only).
+    Native,
+}
+
+/// A viewer's peer connections: `*_tried` and `*_opened` are cumulative since it connected,
+/// `viewers_open` is the number of links to other viewers open now.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkCounts {
+    /// Connections to other viewers started.
+    pub viewers_tried: u64,
+    /// Of those, links that opened.
+    pub viewers_opened: u64,
+    /// Links to other viewers open now.
+    pub viewers_open: u32,
+    /// Connections to the box's seeder started.
+    pub box_tried: u64,
+    /// Of those, links that opened.
+    pub box_opened: u64,
 }
 
 /// Messages from a viewer to the box.
@@ -312,6 +355,7 @@ impl ViewerStats {
             ("bytes_p2p", self.bytes_p2p),
             ("bytes_http", self.bytes_http),
             ("bytes_r2", self.bytes_r2),
+            ("bytes_seeder", self.bytes_seeder),
         ] {
             if n > MAX_COUNTER {
                 return Err(SignalError::invalid(field, "out of range"));
@@ -323,6 +367,12 @@ impl ViewerStats {
         check_range("buffer_secs", self.buffer_secs, 0.0, MAX_SECONDS)?;
         if let Some(l) = self.latency_secs {
             check_range("latency_secs", l, 0.0, MAX_SECONDS)?;
+        }
+        if let Some(l) = self.links {
+            let counts = [l.viewers_tried, l.viewers_opened, l.box_tried, l.box_opened];
+            if counts.iter().any(|n| *n > MAX_COUNTER) || l.viewers_open > MAX_PEERS {
+                return Err(SignalError::invalid("links", "out of range"));
+            }
         }
         Ok(())
     }

@@ -287,7 +287,7 @@ export class MeshEngine extends Emitter {
     const ready = n.ready();
     return { ...this.stats, bytes: { ...this.stats.bytes }, peerConnectionsCreated: n.peerConnectionsCreated,
       linksOpen: ready.length, boxLinks: ready.filter((s) => s.link.isBox).length, linksOpened: n.counts.linksOpened,
-      linksClosed: n.counts.linksClosed, connecting: n.connecting.size, segments: this.segments.size };
+      linksClosed: n.counts.linksClosed, connecting: n.connecting.size, segments: this.segments.size, tries: { ...n.tries } };
   }
 
   destroy() {

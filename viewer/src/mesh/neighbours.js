@@ -4,6 +4,7 @@
 import { LiveLink } from './wire.js';
 import { Holdings } from './scheduler.js';
 import { startTracker } from './tracker.js';
+import { BOX_PREFIX_HEX } from './wire.js';
 
 export class Neighbours {
   /** `hooks`: {onReady(state), onClose(state)}; `linkOpts`: LiveLink options besides channel. */
@@ -16,6 +17,8 @@ export class Neighbours {
     this.backoff = 0;
     this.announces = 0; // re-announces after losses
     this.counts = { linksOpened: 0, linksClosed: 0, extraPeerConnections: 0 };
+    // Connections tried and links opened, to other viewers and to the box (isolation detection).
+    this.tries = { viewersTried: 0, viewersOpened: 0, boxTried: 0, boxOpened: 0 };
     this.destroyed = false;
   }
 
@@ -66,6 +69,7 @@ export class Neighbours {
       (other.close || other.destroy).call(other, 'duplicate link');
     }
     this.connecting.add(peer);
+    this.tries[String(peer.id).startsWith(BOX_PREFIX_HEX) ? 'boxTried' : 'viewersTried']++;
     peer.once('connect', () => {
       this.connecting.delete(peer);
       this.addChannel(peer.channel, { initiator: peer.initiator, peer });
@@ -105,6 +109,7 @@ export class Neighbours {
     this.links.set(id, state); // before closing the old one, so its close is not counted as a loss
     old?.link.close('duplicate link');
     this.counts.linksOpened++;
+    this.tries[state.link.isBox ? 'boxOpened' : 'viewersOpened']++;
     this.backoff = 0;
     this.hooks.onReady(state);
   }

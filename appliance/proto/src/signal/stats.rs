@@ -8,8 +8,15 @@
 //! never decrease (a departing client's last counters move into the departed totals); a client's
 //! counters never go back; each client spends one token per report from a bucket of `burst`
 //! tokens refilled every `min_interval_ms`.
+//!
+//! Offload (`p2p_share`) is the share of all viewer bytes that came from other viewers: bytes
+//! from the box (its WebRTC seeder or HTTP) and from R2 are not offload. Client isolation: a
+//! viewer that reached the box over WebRTC, tried at least [`ISOLATED_FAILED_TRIES`] viewers
+//! without those links opening and has no link to a viewer open is *isolated*; the summary says
+//! `isolation.suspected` when at least two fresh reporters are isolated and they outnumber the
+//! fresh reporters with a link to another viewer open (it clears as soon as they do not).
 
-use super::ViewerStats;
+use super::{DeliveryPath, ViewerStats};
 use std::collections::HashMap;
 
 /// Identifies one signaling connection.
@@ -64,10 +71,14 @@ pub struct StatsSummary {
     pub bytes_p2p: u64,
     /// Bytes viewers got from the box over HTTP.
     pub bytes_http: u64,
+    /// Bytes viewers got from the box's WebRTC seeder.
+    pub bytes_seeder: u64,
     /// Bytes viewers got from R2.
     pub bytes_r2: u64,
-    /// `bytes_p2p` over all bytes, if any.
+    /// Offload: `bytes_p2p` over all viewer bytes (other viewers, box seeder, box HTTP, R2), if any.
     pub p2p_share: Option<f64>,
+    /// Connected viewers by how they said they get the stream.
+    pub paths: Paths,
     /// Mean peers per reporting viewer.
     pub peers_mean: Option<f64>,
     /// Mean buffer, seconds.
@@ -76,6 +87,14 @@ pub struct StatsSummary {
     pub latency_mean_secs: Option<f64>,
     /// Largest latency, seconds.
     pub latency_max_secs: Option<f64>,
+    /// Median latency of fresh reporters, seconds.
+    pub latency_p50_secs: Option<f64>,
+    /// 95th percentile latency of fresh reporters, seconds.
+    pub latency_p95_secs: Option<f64>,
+    /// Fresh reporters that have stalled at least once.
+    pub viewers_stalled: usize,
+    /// Whether viewers reach the box but not each other.
+    pub isolation: Isolation,
     /// Stalls, all clients ever.
     pub stalls: u64,
     /// Reports refused (rate limit, bad counters).
@@ -96,7 +115,7 @@ pub struct StatsAggregator {
     limits: StatsLimits,
     clients: HashMap<ClientId, Client>,
     next_id: ClientId,
-    departed: [u64; 4],
+    departed: [u64; COUNTERS],
     rejected: u64,
 }
 
@@ -107,7 +126,7 @@ impl StatsAggregator {
             limits,
             clients: HashMap::new(),
             next_id: 1,
-            departed: [0; 4],
+            departed: [0; COUNTERS],
             rejected: 0,
         }
     }
@@ -163,7 +182,7 @@ impl StatsAggregator {
                 (now_ms.saturating_sub(c.last_at_ms) <= self.limits.stale_ms).then_some(s)
             })
             .collect();
-        let all_bytes = totals[0].saturating_add(totals[1]).saturating_add(totals[2]);
+        let all_bytes = totals[..4].iter().fold(0u64, |a, b| a.saturating_add(*b));
         let mean = |f: &dyn Fn(&ViewerStats) -> Option<f64>| {
             let xs: Vec<f64> = fresh.iter().filter_map(|s| f(s)).collect();
             (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64)
@@ -174,12 +193,18 @@ impl StatsAggregator {
             bytes_p2p: totals[0],
             bytes_http: totals[1],
             bytes_r2: totals[2],
+            bytes_seeder: totals[3],
             p2p_share: (all_bytes > 0).then(|| totals[0] as f64 / all_bytes as f64),
+            paths: Paths::of(self.clients.values().filter_map(|c| c.last.as_ref())),
             peers_mean: mean(&|s| Some(f64::from(s.peers))),
             buffer_mean_secs: mean(&|s| Some(s.buffer_secs)),
             latency_mean_secs: mean(&|s| s.latency_secs),
             latency_max_secs: fresh.iter().filter_map(|s| s.latency_secs).reduce(f64::max),
-            stalls: totals[3],
+            latency_p50_secs: percentile(fresh.iter().filter_map(|s| s.latency_secs), 0.5),
+            latency_p95_secs: percentile(fresh.iter().filter_map(|s| s.latency_secs), 0.95),
+            viewers_stalled: fresh.iter().filter(|s| s.stalls > 0).count(),
+            isolation: Isolation::of(&fresh),
+            stalls: totals[4],
             rejected_reports: self.rejected,
         }
     }
@@ -208,6 +233,80 @@ impl Client {
     }
 }
 
-fn counters(s: &ViewerStats) -> [u64; 4] {
-    [s.bytes_p2p, s.bytes_http, s.bytes_r2, u64::from(s.stalls)]
+/// Cumulative counters per client: bytes from viewers, box HTTP, R2, box seeder; stalls.
+const COUNTERS: usize = 5;
+
+fn counters(s: &ViewerStats) -> [u64; COUNTERS] {
+    [s.bytes_p2p, s.bytes_http, s.bytes_r2, s.bytes_seeder, u64::from(s.stalls)]
+}
+
+/// The `q` quantile (nearest rank) of `xs`, if any.
+fn percentile(xs: impl Iterator<Item = f64>, q: f64) -> Option<f64> {
+    let mut v: Vec<f64> = xs.collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let rank = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len());
+    Some(v[rank - 1])
+}
+
+/// Connected viewers by delivery path (those that never said are `unknown`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct Paths {
+    /// hls.js with the live mesh (P2P-capable).
+    pub p2p: usize,
+    /// hls.js over HTTP only.
+    pub http: usize,
+    /// The browser's own HLS player.
+    pub native: usize,
+    /// No report, or a report without a path.
+    pub unknown: usize,
+}
+
+impl Paths {
+    fn of<'a>(reports: impl Iterator<Item = &'a ViewerStats>) -> Self {
+        let mut p = Self::default();
+        for s in reports {
+            match s.path {
+                Some(DeliveryPath::P2p) => p.p2p += 1,
+                Some(DeliveryPath::Http) => p.http += 1,
+                Some(DeliveryPath::Native) => p.native += 1,
+                None => p.unknown += 1,
+            }
+        }
+        p
+    }
+}
+
+/// Failed (or still pending) connections to other viewers after which a viewer without any
+/// viewer link, but with a box link, counts as isolated.
+pub const ISOLATED_FAILED_TRIES: u64 = 2;
+
+/// Whether viewers reach the box but not each other (venue Wi-Fi client isolation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct Isolation {
+    /// Fresh reporters that reached the box's seeder but no other viewer (see module doc).
+    pub isolated: usize,
+    /// Fresh reporters with a link to another viewer open.
+    pub connected: usize,
+    /// At least two isolated viewers and more isolated than connected ones.
+    pub suspected: bool,
+}
+
+impl Isolation {
+    fn of(fresh: &[&ViewerStats]) -> Self {
+        let mut i = Self::default();
+        for l in fresh.iter().filter_map(|s| s.links) {
+            if l.viewers_open > 0 {
+                i.connected += 1;
+            } else if l.box_opened > 0
+                && l.viewers_tried.saturating_sub(l.viewers_opened) >= ISOLATED_FAILED_TRIES
+            {
+                i.isolated += 1;
+            }
+        }
+        i.suspected = i.isolated >= 2 && i.isolated > i.connected;
+        i
+    }
 }

@@ -193,6 +193,7 @@ fn arb_stats() -> impl Strategy<Value = ViewerStats> {
             buffer_secs,
             latency_secs,
             stalls,
+            ..ViewerStats::default()
         })
 }
 
