@@ -6,7 +6,8 @@
 //! returned `forward` bytes to the server; relay the server's bytes back unchanged. Once
 //! [`Step::published`] is set, the gate is a pass-through. An error means: close both sides.
 //! Invariants: a byte of a chunk is forwarded only once the message it belongs to (and every
-//! other message in flight) was checked; every stream name in `releaseStream`, `FCPublish` and
+//! other message in flight) was checked, and no checked byte is ever dropped again (an Abort
+//! before `publish` is refused, never applied); every stream name in `releaseStream`, `FCPublish` and
 //! `publish` is compared with the key in constant time and rewritten before it is forwarded;
 //! at most [`MAX_BEFORE_PUBLISH`] bytes are buffered before `publish`.
 
@@ -54,6 +55,11 @@ pub enum GateError {
     /// A protocol control message with the wrong size.
     #[error("malformed control message type {0}")]
     BadControl(u8),
+    /// An Abort message (type 2) before `publish`: it would drop bytes already parsed, which a
+    /// server that ignores Abort (ffmpeg) reassembles into a message the gate never checked.
+    /// OBS and ffmpeg never send it, so it is refused.
+    #[error("abort message before publish")]
+    Abort,
     /// More than [`MAX_BEFORE_PUBLISH`] bytes without `publish`.
     #[error("no publish within {MAX_BEFORE_PUBLISH} bytes")]
     TooMuchBeforePublish,
@@ -149,6 +155,11 @@ impl PublishGate {
         Ok(step)
     }
 
+    /// True when every byte fed so far was forwarded or refused: nothing is held back.
+    pub fn is_between_messages(&self) -> bool {
+        self.buf.is_empty() && self.reader.is_idle()
+    }
+
     /// How many buffered bytes belong to checked messages only.
     fn forwardable(&self) -> usize {
         if self.reader.is_idle() {
@@ -184,7 +195,7 @@ impl PublishGate {
         };
         match m.type_id {
             1 => self.reader.set_chunk_size(be32(&m.payload)? & 0x7FFF_FFFF)?,
-            2 => self.reader.abort(be32(&m.payload)?),
+            2 => return Err(GateError::Abort),
             3..=6 => {}
             20 => return self.command(m, 0),
             17 if m.payload.first() == Some(&0) => return self.command(m, 1),

@@ -318,6 +318,9 @@ impl Config {
         if !shown.ingest.stream_key.is_empty() {
             shown.ingest.stream_key = StreamKey::new(REDACTED);
         }
+        if !shown.admin.password.is_empty() {
+            shown.admin.password = REDACTED.to_owned();
+        }
         shown.to_toml()
     }
 

@@ -108,6 +108,14 @@ fn the_stream_key_never_shows_in_debug_or_print_config() {
 }
 
 #[test]
+fn the_admin_password_never_shows_in_print_config() {
+    let mut c = Config::default();
+    c.admin.password = "staff-s3cret".to_owned();
+    let printed = c.to_toml_redacted();
+    assert!(!printed.contains("staff-s3cret") && printed.contains(REDACTED), "{printed}");
+}
+
+#[test]
 fn uplink_section_is_off_by_default_and_set_from_the_environment() {
     assert!(!Config::default().uplink.enabled);
     let c = Config::load(

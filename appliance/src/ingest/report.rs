@@ -82,6 +82,11 @@ impl IngestReport {
                 snap.refused,
             ));
             out.push(Figure::count(
+                "ingest_rtmp_refused_per_address_total",
+                "RTMP connections refused because their address already had the most allowed open.",
+                snap.refused_per_address,
+            ));
+            out.push(Figure::count(
                 "ingest_rtmp_bytes_in_total",
                 "Bytes received over RTMP.",
                 snap.bytes_in,

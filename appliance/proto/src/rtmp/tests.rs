@@ -154,6 +154,41 @@ fn nothing_after_the_handshake_is_forwarded_before_its_message_is_checked() {
     assert_eq!(count(&forwarded, b"wrongwrong"), 0);
 }
 
+/// A wrong-key `publish` whose first chunk is followed by an Abort of its chunk stream, then a
+/// harmless `createStream`: a server that ignores Abort would reassemble the publish.
+fn abort_split_publish(wrong: &str) -> Vec<u8> {
+    let mut out = handshake();
+    out.extend(chunked(3, 20, 0, &command("connect", 1.0, None), 128));
+    let mut publish = command("publish", 5.0, Some(wrong));
+    publish.extend(std::iter::repeat_n(0x05, 200));
+    let first = chunked(4, 20, 1, &publish, 128);
+    out.extend_from_slice(&first[..12 + 128]);
+    out.extend(chunked(2, 2, 0, &4u32.to_be_bytes(), 128));
+    out.extend(chunked(3, 20, 0, &command("createStream", 4.0, None), 128));
+    out
+}
+
+#[test]
+fn an_abort_before_publish_is_refused_and_nothing_of_the_aborted_message_is_forwarded() {
+    let data = abort_split_publish("wrongwrong");
+    for cut in 0..data.len() {
+        let mut gate = PublishGate::new(KEY);
+        let mut forwarded = Vec::new();
+        let mut refused = None;
+        for piece in [&data[..cut], &data[cut..]] {
+            match gate.feed(piece) {
+                Ok(step) => forwarded.extend(step.forward),
+                Err(e) => {
+                    refused = Some(e);
+                    break;
+                }
+            }
+        }
+        assert_eq!(refused, Some(GateError::Abort), "cut {cut}");
+        assert_eq!(count(&forwarded, b"wrongwrong"), 0, "cut {cut}");
+    }
+}
+
 #[test]
 fn garbage_is_refused_with_typed_errors() {
     let err = |data: &[u8]| run(&mut PublishGate::new(KEY), data, &[]).unwrap_err();
