@@ -59,7 +59,10 @@ impl AppState {
         let mut rest = sources;
         rest.push(http.clone());
         rest.extend(tracker.iter().map(|t| t.stats.clone() as Arc<dyn Source>));
-        let reports = Reports::new(vec![window.clone(), ingest.clone()], rest);
+        let core: Vec<Arc<dyn Source>> = vec![window.clone(), ingest.clone()];
+        let derived = crate::admin::figures::BoxFigures::new(core.iter().chain(&rest).cloned().collect(), &config);
+        rest.push(Arc::new(derived));
+        let reports = Reports::new(core, rest);
         Self {
             http,
             config: RwLock::new(Arc::new(config)),

@@ -1,5 +1,6 @@
-//! Recent warnings and errors for the staff page: a tracing layer that keeps the last
-//! [`MAX_ERRORS`] WARN/ERROR events in memory (secrets are never logged, so none land here).
+//! The service's recent warnings and errors for support (the staff page's collapsed log): a
+//! tracing layer that keeps the last [`MAX_ERRORS`] WARN/ERROR events of the service's own
+//! modules (never library internals) in memory (secrets are never logged, so none land here).
 
 use serde::Serialize;
 use std::collections::VecDeque;
@@ -74,7 +75,8 @@ impl Visit for Text {
 impl<S: Subscriber> Layer<S> for RecentErrors {
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
         let level = *event.metadata().level();
-        if level > Level::WARN {
+        // Library internals (webrtc, hyper...) stay in the log, never on the staff page.
+        if level > Level::WARN || !event.metadata().target().starts_with("venuebox") {
             return;
         }
         let mut text = Text(String::new());

@@ -3,8 +3,11 @@
 
 pub mod auth;
 pub mod errors;
+pub mod figures;
 pub mod history;
+pub mod host;
 pub mod page;
+pub mod problems;
 
 use crate::report::Reports;
 use std::sync::{Arc, Mutex, MutexGuard};

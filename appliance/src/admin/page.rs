@@ -71,7 +71,8 @@ pub fn data(state: Staff<'_>) -> serde_json::Value {
         // The box's egress in bytes since start (HTTP bodies + WebRTC seeder); the charts' rate
         // is this figure's slope.
         "egress_bytes": super::history::egress_bytes(state.reports),
-        "errors": super::errors::recent(),
+        // The service's own warnings for support; staff act on `status.box.problems`.
+        "log": super::errors::recent(),
         "urls": {
             "ip": state.discovery.viewer_url(By::Ip),
             "name": state.discovery.viewer_url(By::Name),

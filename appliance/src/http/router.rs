@@ -24,7 +24,7 @@ pub async fn route(req: Request<Incoming>, state: Arc<AppState>) -> Response<Bod
     let parts: Vec<&str> = path.components().iter().map(String::as_str).collect();
     match parts.as_slice() {
         ["healthz"] => respond::text(StatusCode::OK, "ok\n"),
-        ["api", "status"] => respond::json(&state.reports.status_json()),
+        ["api", "status"] => respond::json(&status(req.headers(), &state)),
         ["metrics"] => metrics(&state),
         ["announce"] => announce(req, &state),
         ["signal"] => crate::signal::conn::upgrade(req, state.signal.clone(), state.ingest.summary().state),
@@ -34,6 +34,34 @@ pub async fn route(req: Request<Incoming>, state: Arc<AppState>) -> Response<Bod
         ["admin", sub] => crate::admin::page::serve(req.headers(), staff(&state), Some(sub)),
         ["hls", name] => hls(&req, &state, name),
         _ => static_file(&req, &state, &path).await,
+    }
+}
+
+/// `/api/status`; with the box's own tracker (no `seeder.trackers` set) its magnets name the
+/// tracker by the address this client used (its Host header), else by the QR code's address.
+fn status(headers: &hyper::HeaderMap, state: &AppState) -> serde_json::Value {
+    let mut doc = state.reports.status_json();
+    if state.config().seeder.trackers.is_empty() {
+        let tracker = if headers.contains_key(hyper::header::HOST) {
+            crate::signal::conn::tracker_url(headers)
+        } else {
+            let url = state.discovery.viewer_url(crate::discovery::By::Ip);
+            format!("ws://{}announce", url.trim_start_matches("http://"))
+        };
+        name_tracker(&mut doc["seeder"]["segments"], &tracker);
+    }
+    doc
+}
+
+/// Replaces the trackers of every `magnet` in `segments` by `tracker`.
+fn name_tracker(segments: &mut serde_json::Value, tracker: &str) {
+    let Some(list) = segments.as_array_mut() else { return };
+    let tr: String = url::form_urlencoded::byte_serialize(tracker.as_bytes()).collect();
+    for seg in list {
+        if let Some(magnet) = seg["magnet"].as_str() {
+            let base = magnet.split("&tr=").next().unwrap_or(magnet);
+            seg["magnet"] = format!("{base}&tr={tr}").into();
+        }
     }
 }
 
@@ -99,4 +127,21 @@ async fn static_file(req: &Request<Incoming>, state: &AppState, path: &SafePath)
     super::files::serve(&root, path, req.method(), req.headers())
         .await
         .unwrap_or_else(respond::not_found)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn magnets_name_the_tracker_the_client_used() {
+        let mut segs = serde_json::json!([
+            {"magnet": "magnet:?xt=urn:btih:ab&dn=seg-1.ts&tr=ws%3A%2F%2Fvenuebox.local%3A8080%2Fannounce"},
+            {"seq": 2}
+        ]);
+        super::name_tracker(&mut segs, "ws://127.0.0.1:39000/announce");
+        assert_eq!(
+            segs[0]["magnet"],
+            "magnet:?xt=urn:btih:ab&dn=seg-1.ts&tr=ws%3A%2F%2F127.0.0.1%3A39000%2Fannounce"
+        );
+        assert_eq!(segs[1], serde_json::json!({"seq": 2}));
+    }
 }

@@ -18,6 +18,10 @@ impl Source for SignalHub {
             Figure::counter("signal_viewer_bytes_total", "Bytes viewers received, by source.", bytes)
                 .label("source", source)
         };
+        let path = |path: &str, n: usize| {
+            Figure::count("signal_viewers_by_path", "Connected viewers by delivery path.", n as u64)
+                .label("path", path)
+        };
         vec![
             Figure::status("viewers", json!(s)),
             Figure::status("connections_total", l(&c.connections)),
@@ -31,7 +35,7 @@ impl Source for SignalHub {
             ),
             Figure::maybe(
                 "signal_p2p_share",
-                "Share of viewer bytes that came from peers (0-1).",
+                "Offload: share of viewer bytes that came from other viewers, not the box or R2 (0-1).",
                 s.p2p_share,
                 0.0,
             ),
@@ -46,6 +50,37 @@ impl Source for SignalHub {
                 "Mean viewer buffer.",
                 s.buffer_mean_secs,
                 0.0,
+            ),
+            Figure::maybe(
+                "signal_latency_p50_seconds",
+                "Median viewer latency behind the live edge.",
+                s.latency_p50_secs,
+                0.0,
+            ),
+            Figure::maybe(
+                "signal_latency_p95_seconds",
+                "95th percentile viewer latency behind the live edge.",
+                s.latency_p95_secs,
+                0.0,
+            ),
+            Figure::count(
+                "signal_viewers_stalled",
+                "Reporting viewers that stalled at least once.",
+                s.viewers_stalled as u64,
+            ),
+            path("p2p", s.paths.p2p),
+            path("http", s.paths.http),
+            path("native", s.paths.native),
+            path("unknown", s.paths.unknown),
+            Figure::count(
+                "signal_isolated_viewers",
+                "Viewers that reach the box's seeder but none of the viewers they tried.",
+                s.isolation.isolated as u64,
+            ),
+            Figure::count(
+                "signal_isolation_suspected",
+                "1 when viewers reach the box but not each other (client isolation on the Wi-Fi).",
+                u64::from(s.isolation.suspected),
             ),
             Figure::maybe("signal_peers_mean", "Mean peers per viewer.", s.peers_mean, 0.0),
             Figure::counter("signal_stalls_total", "Playback stalls viewers reported.", s.stalls),
@@ -68,7 +103,8 @@ impl Source for SignalHub {
             )
             .at("refused_full_total"),
             viewers("p2p", s.bytes_p2p),
-            viewers("box", s.bytes_http),
+            viewers("seeder", s.bytes_seeder),
+            viewers("http", s.bytes_http),
             viewers("r2", s.bytes_r2),
         ]
     }

@@ -41,6 +41,8 @@ pub struct WindowStats {
     pub newest_added_at: Option<Instant>,
     /// The producer ended the stream and nothing came since.
     pub ended: bool,
+    /// Bytes of every segment added since start (one copy of the stream).
+    pub added_bytes: u64,
 }
 
 /// The bounded window of segments.
@@ -50,6 +52,7 @@ pub struct SegmentWindow {
     segments: Deque<Arc<Segment>, HARD_MAX_SEGMENTS>,
     next_seq: u64,
     bytes: u64,
+    added_bytes: u64,
     discontinuity_seq: u64,
     target_duration: u64,
     ended: bool,
@@ -64,6 +67,7 @@ impl SegmentWindow {
             segments: Deque::new(),
             next_seq: first_seq,
             bytes: 0,
+            added_bytes: 0,
             discontinuity_seq: 0,
             target_duration: 1,
             ended: false,
@@ -96,6 +100,7 @@ impl SegmentWindow {
             events.extend(self.pop_oldest());
         }
         self.bytes += segment.data.len() as u64;
+        self.added_bytes += segment.data.len() as u64;
         self.target_duration = self.target_duration.max(segment.duration.ceil() as u64);
         self.segments
             .push_back(segment.clone())
@@ -159,6 +164,7 @@ impl SegmentWindow {
             newest_seq: newest.map(|s| s.seq),
             newest_added_at: newest.map(|s| s.added_at),
             ended: self.ended,
+            added_bytes: self.added_bytes,
         }
     }
 

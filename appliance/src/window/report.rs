@@ -25,6 +25,12 @@ impl Source for SharedWindow {
         vec![
             Figure::count("window_segments", "Segments in the window.", stats.segments as u64).at("segments"),
             Figure::count("window_bytes", "Bytes in the window.", stats.bytes).at("bytes"),
+            Figure::counter(
+                "window_added_bytes_total",
+                "Bytes of every segment added since start (one copy of the stream).",
+                stats.added_bytes,
+            )
+            .at("added_bytes_total"),
             Figure::gauge(
                 "window_duration_seconds",
                 "Seconds of stream in the window.",
