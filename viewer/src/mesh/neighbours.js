@@ -69,7 +69,7 @@ export class Neighbours {
       (other.close || other.destroy).call(other, 'duplicate link');
     }
     this.connecting.add(peer);
-    this.tries[String(peer.id).startsWith(BOX_PREFIX_HEX) ? 'boxTried' : 'viewersTried']++;
+    this.countTry(peer);
     peer.once('connect', () => {
       this.connecting.delete(peer);
       this.addChannel(peer.channel, { initiator: peer.initiator, peer });
@@ -77,6 +77,21 @@ export class Neighbours {
     peer.once('close', () => {
       if (this.connecting.delete(peer) && !peer.superseded) this.lost();
     });
+  }
+
+  /** Counts a connection attempt when it concludes: connected (tried and opened) or closed
+   * before connecting (tried only); one superseded by a crossing offer is not an attempt. */
+  countTry(peer) {
+    const kind = String(peer.id).startsWith(BOX_PREFIX_HEX) ? 'box' : 'viewers';
+    let settled = false;
+    const settle = (opened) => {
+      if (settled || (!opened && peer.superseded)) return;
+      settled = true;
+      this.tries[`${kind}Tried`]++;
+      if (opened) this.tries[`${kind}Opened`]++;
+    };
+    peer.once('connect', () => settle(true));
+    peer.once('close', () => settle(false));
   }
 
   /** Runs a live link over an open data channel (from the tracker's peers, or given directly). */
@@ -109,7 +124,6 @@ export class Neighbours {
     this.links.set(id, state); // before closing the old one, so its close is not counted as a loss
     old?.link.close('duplicate link');
     this.counts.linksOpened++;
-    this.tries[state.link.isBox ? 'boxOpened' : 'viewersOpened']++;
     this.backoff = 0;
     this.hooks.onReady(state);
   }
