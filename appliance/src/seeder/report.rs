@@ -62,29 +62,7 @@ impl Source for Seeder {
             Figure::status("segments", segments),
             Figure::status("mesh", json!(self.mesh().map(|m| m.status_json()))),
         ];
-        if let Some(mesh) = self.mesh() {
-            let c = &mesh.counters;
-            out.push(Figure::counter(
-                "seeder_mesh_bytes_sent_total",
-                "Bytes written to live-mesh links (pushed and requested blocks, framing, handshakes).",
-                c.bytes_sent.load(Ordering::Relaxed),
-            ));
-            out.push(Figure::counter(
-                "seeder_mesh_bytes_pushed_total",
-                "Block bytes the box pushed to its mesh neighbours.",
-                c.bytes_pushed.load(Ordering::Relaxed),
-            ));
-            out.push(Figure::counter(
-                "seeder_mesh_bytes_served_total",
-                "Block bytes the box sent on its mesh neighbours' requests.",
-                c.bytes_served.load(Ordering::Relaxed),
-            ));
-            out.push(Figure::count(
-                "seeder_mesh_neighbours",
-                "Viewers linked to the box in the stream swarm now.",
-                mesh.neighbours() as u64,
-            ));
-        }
+        out.extend(self.mesh().map(|m| m.figures()).unwrap_or_default());
         out.extend(list.iter().map(|s| {
             Figure::count(
                 "seeder_segment_uploaded_bytes",

@@ -8,6 +8,7 @@
 //! tracker routes newcomers to the box only while it has room.
 
 mod link;
+mod report;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
