@@ -5,8 +5,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::{Mesh, MeshCounters};
 use crate::report::Figure;
 
+/// Picks one counter of [`MeshCounters`].
+type Field = fn(&MeshCounters) -> &AtomicU64;
+
 /// Counters: name, help, field.
-const COUNTERS: &[(&str, &str, fn(&MeshCounters) -> &AtomicU64)] = &[
+const COUNTERS: &[(&str, &str, Field)] = &[
     (
         "seeder_mesh_bytes_sent_total",
         "Bytes written to live-mesh links (pushed and requested blocks, framing, handshakes).",
