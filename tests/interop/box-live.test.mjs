@@ -5,12 +5,9 @@
 // scripts/test.d/40-seeder-interop.sh (BOX_BIN, SEEDER_HOST).
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import WebSocket from 'ws'
 import { HOST, newClient, download } from './seeder-box.mjs'
+import { startDemoBox } from './demo-box.mjs'
 
 const PORT = 18080
 const BASE = `http://${HOST}:${PORT}`
@@ -42,25 +39,11 @@ async function newestSeeded (n = 2, timeoutMs = 60000) {
 }
 
 before(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vb-box-'))
-  const config = join(dir, 'venuebox.toml')
-  writeFileSync(config, `
-[http]
-listen = "${HOST}:${PORT}"
-[discovery]
-mdns = false
-[admin]
-password = "interop-test-password"
-state_dir = "${dir}"
+  box = startDemoBox({ host: HOST, port: PORT, extra: `
 [window]
 max_segments = 20
 max_duration_secs = 40.0
-[seeder]
-udp_listen = "${HOST}:0"
-public_host = "${HOST}"
-candidate_ips = ["${HOST}"]
-`)
-  box = spawn(process.env.BOX_BIN, ['--config', config, '--demo'], { stdio: ['ignore', 'ignore', 'inherit'] })
+` })
   await newestSeeded()
 })
 

@@ -6,13 +6,10 @@
 // the namespace made by scripts/test.d/40-seeder-interop.sh (BOX_BIN, SEEDER_HOST).
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import WebSocket from 'ws'
+import { startDemoBox } from './demo-box.mjs'
 import { MeshEngine } from '../../viewer/src/mesh/engine.js'
 import { parseMessage } from '../../viewer/src/signal-msg.js'
 import { parseTorrent } from '../../viewer/src/torrent-meta.js'
@@ -43,28 +40,14 @@ async function until (what, fn, timeoutMs = 60000) {
 }
 
 before(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vb-mesh-'))
-  const config = join(dir, 'venuebox.toml')
-  writeFileSync(config, `
-[http]
-listen = "${HOST}:${PORT}"
-[discovery]
-mdns = false
-[admin]
-password = "interop-test-password"
-state_dir = "${dir}"
+  box = startDemoBox({ host: HOST, port: PORT, extra: `
 [demo]
 video_kbps = 800
-[seeder]
-udp_listen = "${HOST}:0"
-public_host = "${HOST}"
-candidate_ips = ["${HOST}"]
 [mesh]
 stream_id = "interop"
 box_neighbours = ${BOX_SLOTS}
 neighbours = 3
-`)
-  box = spawn(process.env.BOX_BIN, ['--config', config, '--demo'], { stdio: ['ignore', 'ignore', 'inherit'] })
+` })
   await until('a seeded segment', async () => (await status()).seeder.segments.some((s) => !s.init))
 })
 
