@@ -156,7 +156,15 @@ impl Service {
             "discovery-watch",
             discovery::watch_addresses(discovery.clone(), shutdown.clone()),
         );
-        let staff = admin::console_banner(&admin, &discovery.viewer_url(discovery::By::Ip));
+        let https = start_https(&state, &mut svc, &shutdown).await?;
+        let staff_url = match &https {
+            Some((addr, _)) => format!("https://{}:{}/", discovery.ip(), addr.port()),
+            None => discovery.viewer_url(discovery::By::Ip),
+        };
+        let mut staff = admin::console_banner(&admin, &staff_url);
+        if let Some((_, fingerprint)) = &https {
+            staff.push_str(&format!("HTTPS certificate SHA-256: {fingerprint}\n"));
+        }
         discovery::console::print_text(&staff);
         svc.spawn(
             "admin-history",
@@ -191,6 +199,23 @@ impl Service {
         }
         svc.spawn("http", http::serve(listener, state, shutdown));
         Ok(svc)
+    }
+
+    /// Binds the HTTPS listener (when `http.https_listen` is set) with the configured or the
+    /// generated certificate; returns its address and certificate fingerprint.
+    async fn https_listener(
+        state: &Arc<AppState>,
+    ) -> anyhow::Result<Option<(TcpListener, Arc<rustls::ServerConfig>, String)>> {
+        let config = state.config();
+        let Some(addr) = config.http.https_addr() else {
+            return Ok(None);
+        };
+        let names = http::tls::box_names(&config.discovery.hostname);
+        let tls = http::tls::load(&config.http, &config.admin.state_dir, &names)?;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen for HTTPS on {addr}: {e}"))?;
+        Ok(Some((listener, tls.config, tls.fingerprint)))
     }
 
     /// Sets how the configuration is read again on [`Control::Reload`], and the log handle.
@@ -313,6 +338,22 @@ type Tasks = JoinSet<(&'static str, anyhow::Result<()>)>;
 
 /// Starts the process that writes HLS (demo ffmpeg, or the RTMP gate and its ffmpeg), or
 /// nothing for `hls-dir`.
+/// Starts the HTTPS listener task, if configured; its address and certificate fingerprint.
+async fn start_https(
+    state: &Arc<AppState>,
+    svc: &mut Service,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<Option<(SocketAddr, String)>> {
+    let Some((listener, tls, fingerprint)) = Service::https_listener(state).await? else {
+        return Ok(None);
+    };
+    let addr = listener.local_addr()?;
+    let _ = state.https_addr.set(addr);
+    tracing::info!(%addr, "https ready");
+    svc.spawn("https", http::serve_tls(listener, state.clone(), tls, shutdown.clone()));
+    Ok(Some((addr, fingerprint)))
+}
+
 async fn start_producer(config: &Config, tasks: &mut Tasks, shutdown: &CancellationToken) -> anyhow::Result<Producer> {
     let mut producer = Producer {
         dir: config.ingest.hls_dir.clone(),

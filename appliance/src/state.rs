@@ -9,6 +9,7 @@ use crate::ingest::report::IngestReport;
 use crate::report::{Reports, Source};
 use crate::signal::SignalHub;
 use crate::web::counters::HttpCounters;
+use crate::web::limit::ConnLimits;
 use crate::window::SharedWindow;
 use std::sync::{Arc, RwLock};
 
@@ -41,6 +42,10 @@ pub struct AppState {
     pub admin: Arc<Admin>,
     /// What the HTTP server sent (also a figure source: `http`).
     pub http: Arc<HttpCounters>,
+    /// Connection caps of the HTTP and HTTPS listeners (also a figure source: `connections`).
+    pub conns: Arc<ConnLimits>,
+    /// The bound HTTPS address, once its listener is up.
+    pub https_addr: std::sync::OnceLock<std::net::SocketAddr>,
 }
 
 impl AppState {
@@ -56,8 +61,10 @@ impl AppState {
         let http = Arc::new(HttpCounters::default());
         let window = ingest.window.clone();
         let ingest = Arc::new(ingest);
+        let conns = ConnLimits::new(config.http.max_connections, config.http.max_connections_per_address);
         let mut rest = sources;
         rest.push(http.clone());
+        rest.push(conns.clone());
         rest.extend(tracker.iter().map(|t| t.stats.clone() as Arc<dyn Source>));
         let core: Vec<Arc<dyn Source>> = vec![window.clone(), ingest.clone()];
         let derived = crate::admin::figures::BoxFigures::new(core.iter().chain(&rest).cloned().collect(), &config);
@@ -65,6 +72,8 @@ impl AppState {
         let reports = Reports::new(core, rest);
         Self {
             http,
+            conns,
+            https_addr: std::sync::OnceLock::new(),
             config: RwLock::new(Arc::new(config)),
             window,
             ingest,

@@ -4,6 +4,7 @@ mod common;
 
 use base64::Engine as _;
 use common::*;
+use rustls::pki_types::pem::PemObject as _;
 
 fn basic(user: &str, pass: &str) -> String {
     format!(
@@ -16,21 +17,22 @@ fn basic(user: &str, pass: &str) -> String {
 async fn admin_refuses_without_the_password() {
     let hls = tempfile::tempdir().unwrap();
     let svc = start(hls_dir_config(hls.path())).await;
+    let tls = *svc.state.https_addr.get().expect("HTTPS is on");
     for target in ["/admin", "/admin/data.json"] {
-        let r = get(svc.addr, target).await;
+        let (r, _) = https_request(tls, "GET", target, &[]).await;
         assert_eq!(r.status, 401, "{target}");
         assert!(r.header("www-authenticate").unwrap().starts_with("Basic realm="));
         assert!(!r.text().contains("VenueBox staff</h1>"));
         let wrong = basic("staff", "guess");
-        let r = request(svc.addr, "GET", target, &[("Authorization", &wrong)]).await;
+        let (r, _) = https_request(tls, "GET", target, &[("Authorization", &wrong)]).await;
         assert_eq!(r.status, 401, "{target} with a wrong password");
     }
     let ok = basic("staff", "test-password");
-    let page = request(svc.addr, "GET", "/admin", &[("Authorization", &ok)]).await;
+    let (page, _) = https_request(tls, "GET", "/admin", &[("Authorization", &ok)]).await;
     assert_eq!(page.status, 200);
     assert!(page.text().contains("VenueBox staff</h1>"));
     assert_eq!(page.header("x-frame-options"), Some("DENY"));
-    let data = request(svc.addr, "GET", "/admin/data.json", &[("Authorization", &ok)]).await;
+    let (data, _) = https_request(tls, "GET", "/admin/data.json", &[("Authorization", &ok)]).await;
     let v: serde_json::Value = serde_json::from_slice(&data.body).unwrap();
     assert_eq!(v["status"]["service"], "venuebox");
     assert!(v["history"].is_array() && v["errors"].is_array());
@@ -39,6 +41,54 @@ async fn admin_refuses_without_the_password() {
         "the page itself was sent: {v}"
     );
     assert_eq!(v["urls"]["name"], format!("http://venuebox.local:{}/", svc.addr.port()));
+    svc.stop().await;
+}
+
+#[tokio::test]
+async fn plain_http_admin_redirects_to_https_without_a_challenge() {
+    let hls = tempfile::tempdir().unwrap();
+    let svc = start(hls_dir_config(hls.path())).await;
+    let tls = *svc.state.https_addr.get().expect("HTTPS is on");
+    let ok = basic("staff", "test-password");
+    for target in ["/admin", "/admin/data.json"] {
+        let r = request(svc.addr, "GET", target, &[("Authorization", &ok)]).await;
+        assert_eq!(r.status, 308, "{target}");
+        assert_eq!(
+            r.header("location"),
+            Some(format!("https://test:{}{target}", tls.port()).as_str())
+        );
+        assert!(
+            r.header("www-authenticate").is_none(),
+            "no password challenge over plain HTTP"
+        );
+        assert!(!r.text().contains("VenueBox staff"));
+    }
+    // The certificate served is the one whose fingerprint the console shows.
+    let (_, cert) = https_request(tls, "GET", "/healthz", &[]).await;
+    let dir = &svc.state.config().admin.state_dir;
+    let pem = std::fs::read(dir.join(venuebox::http::tls::CERT_FILE)).unwrap();
+    let kept = rustls::pki_types::CertificateDer::from_pem_slice(&pem).unwrap();
+    assert_eq!(cert, kept.to_vec());
+    // Viewers keep plain HTTP.
+    assert_eq!(get(svc.addr, "/healthz").await.status, 200);
+    svc.stop().await;
+}
+
+#[tokio::test]
+async fn the_eleventh_wrong_password_within_a_minute_is_refused() {
+    let hls = tempfile::tempdir().unwrap();
+    let svc = start(hls_dir_config(hls.path())).await;
+    let tls = *svc.state.https_addr.get().expect("HTTPS is on");
+    let wrong = basic("staff", "guess");
+    for i in 1..=10 {
+        let (r, _) = https_request(tls, "GET", "/admin/data.json", &[("Authorization", &wrong)]).await;
+        assert_eq!(r.status, 401, "wrong password {i}");
+    }
+    let ok = basic("staff", "test-password");
+    for auth in [&wrong, &ok] {
+        let (r, _) = https_request(tls, "GET", "/admin/data.json", &[("Authorization", auth)]).await;
+        assert_eq!(r.status, 429, "the 11th attempt is refused unchecked");
+    }
     svc.stop().await;
 }
 

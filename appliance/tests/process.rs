@@ -17,6 +17,8 @@ fn venuebox(args: &[&str]) -> Command {
         .env_remove("NOTIFY_SOCKET")
         .env_remove("WATCHDOG_USEC")
         .env("VENUEBOX_ADMIN_PASSWORD", "process-test") // no generated password file on the test machine
+        .env("VENUEBOX_HTTP_HTTPS_LISTEN", "127.0.0.1:0")
+        .env("VENUEBOX_ADMIN_STATE_DIR", common::unique_state_dir())
         .env("RUST_LOG", "info");
     c
 }
@@ -205,4 +207,75 @@ fn sigint_stops_a_demo_with_its_ffmpeg() {
         .output()
         .unwrap();
     assert!(leftover.stdout.is_empty(), "ffmpeg left running");
+}
+
+#[test]
+fn the_console_shows_the_fingerprint_of_the_certificate_https_serves() {
+    let port = free_port();
+    let https = free_port();
+    let state = common::unique_state_dir();
+    let mut child = venuebox(&["--listen", &format!("127.0.0.1:{port}")])
+        .env("VENUEBOX_HTTP_HTTPS_LISTEN", format!("127.0.0.1:{https}"))
+        .env("VENUEBOX_ADMIN_STATE_DIR", &state)
+        .env_remove("VENUEBOX_ADMIN_PASSWORD")
+        .env("VENUEBOX_INGEST_HLS_DIR", state.join("hls"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = out.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            text.push_str(&String::from_utf8_lossy(&buf[..n]));
+            let _ = tx.send(text.clone());
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let banner = loop {
+        let text = rx.recv_timeout(Duration::from_secs(20)).expect("console output");
+        if text.contains("HTTPS certificate SHA-256: ") && text.contains("password ") {
+            break text;
+        }
+        assert!(Instant::now() < deadline, "no fingerprint on the console: {text}");
+    };
+    let shown = banner
+        .split("HTTPS certificate SHA-256: ")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .trim()
+        .to_owned();
+    let password = banner
+        .split("password ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(banner.contains("https://"), "the staff URL is HTTPS: {banner}");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let addr = ([127, 0, 0, 1], https).into();
+    let auth = format!(
+        "Basic {}",
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, format!("staff:{password}"))
+    );
+    let (reply, cert) = rt.block_on(common::https_request(
+        addr,
+        "GET",
+        "/admin",
+        &[("Authorization", &auth)],
+    ));
+    assert_eq!(venuebox::http::tls::fingerprint(&cert), shown);
+    assert_eq!(reply.status, 200, "the banner's password logs in over HTTPS");
+    signal(&child, nix::sys::signal::Signal::SIGTERM);
+    assert!(wait_exit(&mut child, Duration::from_secs(10)).success());
+    let _ = std::fs::remove_dir_all(state);
 }

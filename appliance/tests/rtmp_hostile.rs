@@ -36,7 +36,11 @@ fn command(name: &str, txn: f64, stream: Option<&str>) -> Vec<u8> {
     amf_number(&mut p, txn);
     if name == "connect" {
         p.push(0x03);
-        for (k, v) in [("app", "live"), ("type", "nonprivate"), ("tcUrl", "rtmp://127.0.0.1/live")] {
+        for (k, v) in [
+            ("app", "live"),
+            ("type", "nonprivate"),
+            ("tcUrl", "rtmp://127.0.0.1/live"),
+        ] {
             p.extend_from_slice(&(k.len() as u16).to_be_bytes());
             p.extend_from_slice(k.as_bytes());
             amf_string(&mut p, v);
@@ -94,7 +98,11 @@ async fn recording_proxy(to: SocketAddr) -> (SocketAddr, Arc<Mutex<Vec<u8>>>) {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -115,18 +123,33 @@ async fn a_publish_split_around_an_abort_never_reaches_ffmpeg() {
     let gate_addr = listener.local_addr().unwrap();
     let stats = Arc::new(RtmpStats::new(gate_addr));
     let token = CancellationToken::new();
-    tokio::spawn(gate::run(listener, proxy, StreamKey::new(key), stats.clone(), token.clone()));
+    tokio::spawn(gate::run(
+        listener,
+        proxy,
+        StreamKey::new(key),
+        stats.clone(),
+        token.clone(),
+    ));
 
     let mut client = TcpStream::connect(gate_addr).await.unwrap();
     let mut c0c1 = vec![3u8];
     c0c1.extend((0..1536).map(|i| (i % 251) as u8));
     client.write_all(&c0c1).await.unwrap();
     let mut s0s1s2 = vec![0u8; 1 + 1536 * 2];
-    tokio::time::timeout(WAIT, client.read_exact(&mut s0s1s2)).await.unwrap().unwrap();
+    tokio::time::timeout(WAIT, client.read_exact(&mut s0s1s2))
+        .await
+        .unwrap()
+        .unwrap();
     client.write_all(&s0s1s2[1..1537]).await.unwrap(); // C2 echoes S1
-    client.write_all(&chunked(3, 20, 0, &command("connect", 1.0, None))).await.unwrap();
+    client
+        .write_all(&chunked(3, 20, 0, &command("connect", 1.0, None)))
+        .await
+        .unwrap();
     let seen_now = || seen.lock().unwrap().len();
-    wait_for(WAIT, "connect to reach ffmpeg", || async { (seen_now() > 1 + 1536 * 2).then_some(()) }).await;
+    wait_for(WAIT, "connect to reach ffmpeg", || async {
+        (seen_now() > 1 + 1536 * 2).then_some(())
+    })
+    .await;
     // The wrong-key publish, longer than one chunk; its first chunk, then an Abort of its chunk
     // stream, then a harmless message that would complete a "checked" prefix.
     let mut publish = command("publish", 5.0, Some(wrong));
@@ -177,7 +200,18 @@ async fn a_silent_client_does_not_keep_obs_out() {
     let mut obs = Command::new(ffmpeg())
         .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-re"])
         .args(["-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25"])
-        .args(["-t", "4", "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-f", "flv"])
+        .args([
+            "-t",
+            "4",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-g",
+            "25",
+            "-f",
+            "flv",
+        ])
         .arg(format!("rtmp://{}/live/{key}", rtmp.listen))
         .stdin(Stdio::null())
         .spawn()

@@ -3,9 +3,13 @@
 
 use crate::config::AdminConfig;
 use base64::Engine as _;
+use std::collections::{HashMap, VecDeque};
 use std::io::Write as _;
+use std::net::IpAddr;
 use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 use subtle::ConstantTimeEq as _;
 
 /// The user name staff log in with.
@@ -90,6 +94,55 @@ impl AdminAuth {
         let user_ok = user.ct_eq(USER.as_bytes());
         let pass_ok = pass.ct_eq(self.password.as_bytes());
         (user_ok & pass_ok).into()
+    }
+}
+
+/// Wrong passwords one address may send within [`FAILURE_WINDOW`]; further attempts are
+/// refused unchecked until the oldest failure is that old.
+pub const MAX_FAILURES: usize = 10;
+/// The window failed logins are counted in.
+pub const FAILURE_WINDOW: Duration = Duration::from_secs(60);
+/// Addresses tracked at once; beyond, the one with the oldest last failure is forgotten.
+const MAX_TRACKED: usize = 4096;
+
+/// Failed staff logins per address (time is an input: every call takes `now`).
+#[derive(Debug, Default)]
+pub struct LoginThrottle {
+    failures: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
+}
+
+impl LoginThrottle {
+    /// May `ip` try a password now?
+    pub fn allowed(&self, ip: IpAddr, now: Instant) -> bool {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(times) = map.get_mut(&ip) else {
+            return true;
+        };
+        while times.front().is_some_and(|&t| now.duration_since(t) >= FAILURE_WINDOW) {
+            times.pop_front();
+        }
+        if times.is_empty() {
+            map.remove(&ip);
+            return true;
+        }
+        times.len() < MAX_FAILURES
+    }
+
+    /// Counts a wrong password from `ip`.
+    pub fn failed(&self, ip: IpAddr, now: Instant) {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= MAX_TRACKED && !map.contains_key(&ip) {
+            map.retain(|_, t| t.back().is_some_and(|&last| now.duration_since(last) < FAILURE_WINDOW));
+            if map.len() >= MAX_TRACKED {
+                let oldest = map.iter().min_by_key(|(_, t)| t.back().copied()).map(|(k, _)| *k);
+                oldest.map(|k| map.remove(&k));
+            }
+        }
+        let times = map.entry(ip).or_default();
+        times.push_back(now);
+        if times.len() > MAX_FAILURES {
+            times.pop_front();
+        }
     }
 }
 
@@ -186,6 +239,29 @@ mod tests {
         assert!(!a.check(Some(b"Basic !!!")));
         assert!(!a.check(Some(b"Bearer abc")));
         assert!(!a.check(None));
+    }
+
+    #[test]
+    fn the_eleventh_wrong_password_within_a_minute_is_refused() {
+        let throttle = LoginThrottle::default();
+        let (a, b) = (IpAddr::from([10, 0, 0, 1]), IpAddr::from([10, 0, 0, 2]));
+        let t0 = Instant::now();
+        for i in 0..MAX_FAILURES as u64 {
+            assert!(throttle.allowed(a, t0 + Duration::from_secs(i)), "attempt {}", i + 1);
+            throttle.failed(a, t0 + Duration::from_secs(i));
+        }
+        assert!(
+            !throttle.allowed(a, t0 + Duration::from_secs(30)),
+            "the 11th within a minute"
+        );
+        assert!(
+            throttle.allowed(b, t0 + Duration::from_secs(30)),
+            "another address is not affected"
+        );
+        assert!(
+            throttle.allowed(a, t0 + Duration::from_secs(60)),
+            "a minute after the first failure"
+        );
     }
 
     #[test]

@@ -19,6 +19,8 @@ use tokio_util::sync::CancellationToken;
 pub struct Admin {
     /// The staff password.
     pub auth: auth::AdminAuth,
+    /// Failed logins per address.
+    pub logins: auth::LoginThrottle,
     history: Mutex<history::History>,
 }
 
@@ -27,6 +29,7 @@ impl Admin {
     pub fn new(auth: auth::AdminAuth) -> Self {
         Self {
             auth,
+            logins: auth::LoginThrottle::default(),
             history: Mutex::new(history::History::default()),
         }
     }

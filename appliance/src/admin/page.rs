@@ -23,10 +23,21 @@ pub struct Staff<'a> {
     pub discovery: &'a Discovery,
 }
 
-/// Answers `/admin` and `/admin/<sub>`; 401 without the staff credentials.
-pub fn serve(headers: &HeaderMap, state: Staff<'_>, sub: Option<&str>) -> Response<Body> {
+/// Answers `/admin` and `/admin/<sub>` from `client`; 401 without the staff credentials, 429
+/// without checking them once the address sent too many wrong ones.
+pub fn serve(headers: &HeaderMap, client: std::net::IpAddr, state: Staff<'_>, sub: Option<&str>) -> Response<Body> {
     let authorization = headers.get(header::AUTHORIZATION).map(HeaderValue::as_bytes);
+    let now = std::time::Instant::now();
+    if !state.admin.logins.allowed(client, now) {
+        return respond::text(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many wrong passwords; wait a minute\n",
+        );
+    }
     if !state.admin.auth.check(authorization) {
+        if authorization.is_some() {
+            state.admin.logins.failed(client, now);
+        }
         return unauthorized();
     }
     match sub {

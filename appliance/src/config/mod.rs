@@ -9,10 +9,12 @@ use std::path::{Path, PathBuf};
 
 pub mod env;
 mod front;
+mod http;
 mod mesh;
 mod seeder;
 mod uplink;
 pub use front::{is_host_label, AdminConfig, DiscoveryConfig, SignalConfig};
+pub use http::HttpConfig;
 pub use mesh::MeshSettings;
 pub use seeder::SeederSettings;
 pub use uplink::UplinkConfig;
@@ -93,18 +95,6 @@ pub struct Config {
     pub seeder: SeederSettings,
     /// The live mesh's stream swarm.
     pub mesh: MeshSettings,
-}
-
-/// HTTP server settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct HttpConfig {
-    /// Address and port of the one HTTP port (viewer, HLS, `/announce`, `/signal`, status).
-    pub listen: SocketAddr,
-    /// Folder of the built viewer app (`viewer/dist`); `/` serves its `index.html`.
-    pub viewer_dir: PathBuf,
-    /// Most simultaneous HTTP connections; further ones are closed at once.
-    pub max_connections: usize,
 }
 
 /// How the stream arrives.
@@ -221,16 +211,6 @@ pub use venuebox_proto::signal::Container as DemoContainer;
 pub struct LogConfig {
     /// A tracing filter such as `info` or `venuebox=debug,hyper=warn`; `RUST_LOG` wins when set.
     pub filter: String,
-}
-
-impl Default for HttpConfig {
-    fn default() -> Self {
-        Self {
-            listen: SocketAddr::from(([0, 0, 0, 0], 8080)),
-            viewer_dir: PathBuf::from("viewer/dist"),
-            max_connections: 4096,
-        }
-    }
 }
 
 impl Default for IngestConfig {
@@ -376,16 +356,6 @@ impl IngestConfig {
         }
         if key.len() > MAX_STREAM_KEY_BYTES || !key.bytes().all(|b| b.is_ascii_graphic()) {
             return invalid("ingest.stream_key must be 1-256 printable ASCII characters without spaces");
-        }
-        Ok(())
-    }
-}
-
-impl HttpConfig {
-    /// Rejects settings that cannot work.
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        if self.max_connections == 0 {
-            return Err(ConfigError::Invalid("http.max_connections must be positive".into()));
         }
         Ok(())
     }

@@ -112,7 +112,10 @@ fn the_admin_password_never_shows_in_print_config() {
     let mut c = Config::default();
     c.admin.password = "staff-s3cret".to_owned();
     let printed = c.to_toml_redacted();
-    assert!(!printed.contains("staff-s3cret") && printed.contains(REDACTED), "{printed}");
+    assert!(
+        !printed.contains("staff-s3cret") && printed.contains(REDACTED),
+        "{printed}"
+    );
 }
 
 #[test]

@@ -1,24 +1,53 @@
-//! The HTTP server: one port for the viewer, HLS, status, metrics and the WebSocket endpoints.
+//! The HTTP server: one port for the viewer, HLS, status, metrics and the WebSocket endpoints,
+//! and the same on an HTTPS port for staff (`tls.rs`). HTTP/1.1 only: cleartext HTTP/2 would
+//! let one connection hold hundreds of streams against a zero flow-control window.
+//!
+//! Every connection takes a place under the global and the per-address cap
+//! ([`crate::web::limit`]) for its whole life, a WebSocket included, and is cut off when its
+//! client reads nothing for `http.write_timeout_secs`.
 
 pub mod files;
 pub mod router;
+pub mod tls;
 
 use crate::state::AppState;
+use crate::web::limit::Guarded;
+use crate::web::Client;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 /// A client that sends no complete request head within this time is disconnected.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// A TLS client that does not finish its handshake within this time is disconnected.
+pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Accepts connections until `shutdown`, then lets open requests finish for a moment.
+/// Serves plain HTTP on `listener` until `shutdown`, then lets open requests finish a moment.
 pub async fn serve(listener: TcpListener, state: Arc<AppState>, shutdown: CancellationToken) -> std::io::Result<()> {
-    let slots = Arc::new(Semaphore::new(state.config().http.max_connections));
+    accept_loop(listener, state, None, shutdown).await
+}
+
+/// Serves HTTPS on `listener` with `tls` until `shutdown`.
+pub async fn serve_tls(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    tls: Arc<rustls::ServerConfig>,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    accept_loop(listener, state, Some(tokio_rustls::TlsAcceptor::from(tls)), shutdown).await
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
     let connections = tokio_util::task::TaskTracker::new();
     loop {
         let (stream, peer) = tokio::select! {
@@ -33,45 +62,65 @@ pub async fn serve(listener: TcpListener, state: Arc<AppState>, shutdown: Cancel
                 }
             },
         };
-        let Ok(permit) = slots.clone().try_acquire_owned() else {
-            tracing::debug!("connection limit reached; closing new connection");
-            continue;
+        let slot = match state.conns.admit(peer.ip()) {
+            Ok(slot) => slot,
+            Err(why) => {
+                tracing::debug!(?why, "connection limit reached; closing new connection");
+                continue;
+            }
         };
         let _ = stream.set_nodelay(true);
-        let state = state.clone();
-        let shutdown = shutdown.clone();
+        let timeout = Duration::from_secs(state.config().http.write_timeout_secs);
+        let stream = Guarded::new(stream, slot, timeout);
+        let (state, shutdown, tls) = (state.clone(), shutdown.clone(), tls.clone());
         connections.spawn(async move {
-            let _permit = permit;
-            let service = service_fn(move |req| {
-                let state = state.clone();
-                async move {
-                    let resp = router::route(req, state.clone()).await;
-                    let body = hyper::body::Body::size_hint(resp.body()).exact().unwrap_or(0);
-                    state.http.record(body);
-                    Ok::<_, std::convert::Infallible>(resp)
-                }
-            });
-            let mut builder = auto::Builder::new(TokioExecutor::new());
-            builder
-                .http1()
-                .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_TIMEOUT);
-            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-            tokio::pin!(conn);
-            tokio::select! {
-                res = conn.as_mut() => {
-                    if let Err(e) = res {
-                        tracing::trace!(%peer, error = %e, "connection ended");
+            match tls {
+                None => connection(stream, peer, false, state, shutdown).await,
+                Some(acceptor) => {
+                    let handshake = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream));
+                    match handshake.await {
+                        Ok(Ok(stream)) => connection(stream, peer, true, state, shutdown).await,
+                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
                     }
-                    return;
                 }
-                _ = shutdown.cancelled() => {}
             }
-            conn.as_mut().graceful_shutdown();
-            let _ = conn.await;
         });
     }
     connections.close();
     let _ = tokio::time::timeout(Duration::from_secs(2), connections.wait()).await;
     Ok(())
+}
+
+/// Serves one connection's requests (and hands an upgrade over with the socket's slot).
+async fn connection<S>(stream: S, peer: SocketAddr, https: bool, state: Arc<AppState>, shutdown: CancellationToken)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let client = Client { addr: peer, https };
+    let service = service_fn(move |mut req| {
+        let state = state.clone();
+        req.extensions_mut().insert(client);
+        async move {
+            let resp = router::route(req, state.clone()).await;
+            let body = hyper::body::Body::size_hint(resp.body()).exact().unwrap_or(0);
+            state.http.record(body);
+            Ok::<_, std::convert::Infallible>(resp)
+        }
+    });
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder.timer(TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT);
+    let conn = builder.serve_connection(TokioIo::new(stream), service).with_upgrades();
+    tokio::pin!(conn);
+    tokio::select! {
+        res = conn.as_mut() => {
+            if let Err(e) = res {
+                tracing::trace!(%peer, error = %e, "connection ended");
+            }
+            return;
+        }
+        _ = shutdown.cancelled() => {}
+    }
+    conn.as_mut().graceful_shutdown();
+    let _ = conn.await;
 }

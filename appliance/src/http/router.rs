@@ -3,6 +3,7 @@
 use crate::discovery::http::{qr_response, QrFormat};
 use crate::state::AppState;
 use crate::web::respond::{self, Body, Caching};
+use crate::web::Client;
 use bytes::Bytes;
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
@@ -30,8 +31,9 @@ pub async fn route(req: Request<Incoming>, state: Arc<AppState>) -> Response<Bod
         ["signal"] => crate::signal::conn::upgrade(req, state.signal.clone(), state.ingest.summary().state),
         ["qr.svg"] => qr_response(&state.discovery, QrFormat::Svg, req.uri().query()),
         ["qr.png"] => qr_response(&state.discovery, QrFormat::Png, req.uri().query()),
-        ["admin"] => crate::admin::page::serve(req.headers(), staff(&state), None),
-        ["admin", sub] => crate::admin::page::serve(req.headers(), staff(&state), Some(sub)),
+        ["admin", ..] if !client(&req).https => admin_over_http(&req, &state),
+        ["admin"] => crate::admin::page::serve(req.headers(), client(&req).addr.ip(), staff(&state), None),
+        ["admin", sub] => crate::admin::page::serve(req.headers(), client(&req).addr.ip(), staff(&state), Some(sub)),
         ["hls", name] => hls(&req, &state, name),
         _ => static_file(&req, &state, &path).await,
     }
@@ -63,6 +65,42 @@ fn name_tracker(segments: &mut serde_json::Value, tracker: &str) {
             seg["magnet"] = format!("{base}&tr={tr}").into();
         }
     }
+}
+
+/// Who sent `req` (the server always says; a request from elsewhere counts as plain HTTP).
+fn client(req: &Request<Incoming>) -> Client {
+    req.extensions().get::<Client>().copied().unwrap_or(Client {
+        addr: ([0, 0, 0, 0], 0).into(),
+        https: false,
+    })
+}
+
+/// `/admin` over plain HTTP: a redirect to the HTTPS port, never a password challenge (the
+/// audience's Wi-Fi would see the password); 403 when HTTPS is off.
+fn admin_over_http(req: &Request<Incoming>, state: &AppState) -> Response<Body> {
+    let Some(https) = state.https_addr.get() else {
+        return respond::text(
+            StatusCode::FORBIDDEN,
+            "the staff page needs HTTPS (http.https_listen)\n",
+        );
+    };
+    let host = req
+        .headers()
+        .get(hyper::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(|h| {
+            h.rsplit_once(':')
+                .filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
+                .map_or(h, |(n, _)| n)
+        })
+        .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.[]:".contains(&b)))
+        .map_or_else(|| state.discovery.ip().to_string(), str::to_owned);
+    let target = format!("https://{host}:{}{}", https.port(), req.uri().path());
+    let mut resp = respond::text(StatusCode::PERMANENT_REDIRECT, "the staff page is served over HTTPS\n");
+    if let Ok(v) = hyper::header::HeaderValue::from_str(&target) {
+        resp.headers_mut().insert(hyper::header::LOCATION, v);
+    }
+    resp
 }
 
 fn staff(state: &AppState) -> crate::admin::page::Staff<'_> {

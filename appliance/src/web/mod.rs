@@ -3,5 +3,15 @@
 //! subsystem use it without reaching into the server (`http/`).
 
 pub mod counters;
+pub mod limit;
 pub mod respond;
 pub mod ws;
+
+/// Who sent a request: the server puts this in every request's extensions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Client {
+    /// The peer's address.
+    pub addr: std::net::SocketAddr,
+    /// The request came over HTTPS.
+    pub https: bool,
+}

@@ -1,0 +1,197 @@
+//! The HTTPS listener's certificate: the configured one (`http.tls_cert`, `http.tls_key`) or a
+//! self-signed one for the box's addresses and mDNS name, made at first start in the state
+//! folder (key mode 0600) and made again before it expires or when those names change. Its
+//! SHA-256 fingerprint goes on the console beside the staff password, so staff can check what
+//! their browser shows.
+
+use crate::config::HttpConfig;
+use anyhow::Context as _;
+use rustls::pki_types::pem::PemObject as _;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use sha2::{Digest as _, Sha256};
+use std::io::Write as _;
+use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Certificate file of a generated certificate, in the state folder.
+pub const CERT_FILE: &str = "tls-cert.pem";
+/// Its private key (mode 0600).
+pub const KEY_FILE: &str = "tls-key.pem";
+/// What it was made for: its names and its expiry (Unix seconds), one per line.
+pub const INFO_FILE: &str = "tls-cert.info";
+/// Lifetime of a generated certificate.
+pub const LIFETIME: Duration = Duration::from_secs(397 * 86_400);
+/// A generated certificate is made again when it has less than this left.
+pub const RENEW_BEFORE: Duration = Duration::from_secs(30 * 86_400);
+
+/// The listener's TLS setup.
+pub struct Tls {
+    /// For the acceptor (ALPN: HTTP/1.1 only).
+    pub config: Arc<rustls::ServerConfig>,
+    /// SHA-256 of the leaf certificate, upper-case hex pairs joined by `:`.
+    pub fingerprint: String,
+}
+
+/// The names a generated certificate covers: `localhost`, `<hostname>.local`, loopback and
+/// the box's IPv4 addresses.
+pub fn box_names(hostname: &str) -> Vec<String> {
+    let mut names = vec![
+        "localhost".to_owned(),
+        format!("{hostname}.local"),
+        "127.0.0.1".to_owned(),
+    ];
+    for a in crate::discovery::addrs::system_ipv4() {
+        let ip = a.ip.to_string();
+        if !names.contains(&ip) {
+            names.push(ip);
+        }
+    }
+    names
+}
+
+/// Loads the configured certificate, or the generated one in `state_dir` (made or renewed as
+/// needed for `names`).
+pub fn load(http: &HttpConfig, state_dir: &Path, names: &[String]) -> anyhow::Result<Tls> {
+    let (chain, key) = if http.tls_cert.as_os_str().is_empty() {
+        generated(state_dir, names)?
+    } else {
+        read_pem(&http.tls_cert, &http.tls_key)?
+    };
+    let fingerprint = fingerprint(chain.first().context("the certificate file holds no certificate")?);
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .context("certificate and key do not fit")?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Tls {
+        config: Arc::new(config),
+        fingerprint,
+    })
+}
+
+/// SHA-256 of a DER certificate as `AB:CD:...`.
+pub fn fingerprint(der: &[u8]) -> String {
+    let digest = Sha256::digest(der);
+    let hex: Vec<String> = digest.iter().map(|b| format!("{b:02X}")).collect();
+    hex.join(":")
+}
+
+type Pair = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
+
+fn read_pem(cert: &Path, key: &Path) -> anyhow::Result<Pair> {
+    let chain = CertificateDer::pem_file_iter(cert)
+        .with_context(|| format!("cannot read {}", cert.display()))?
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(|| format!("bad PEM in {}", cert.display()))?;
+    let key = PrivateKeyDer::from_pem_file(key).with_context(|| format!("cannot read key {}", key.display()))?;
+    Ok((chain, key))
+}
+
+fn generated(dir: &Path, names: &[String]) -> anyhow::Result<Pair> {
+    let (cert, key, info) = (dir.join(CERT_FILE), dir.join(KEY_FILE), dir.join(INFO_FILE));
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let wanted = names.join("\n");
+    if let Ok(text) = std::fs::read_to_string(&info) {
+        if let Some((made_for, expires)) = text.trim_end().rsplit_once('\n') {
+            let expires = Duration::from_secs(expires.parse().unwrap_or(0));
+            if made_for == wanted && now + RENEW_BEFORE < expires {
+                if let Ok(pair) = read_pem(&cert, &key) {
+                    return Ok(pair);
+                }
+            }
+        }
+    }
+    tracing::info!(names = %names.join(","), "making a self-signed HTTPS certificate");
+    let expires = now + LIFETIME;
+    let mut params = rcgen::CertificateParams::new(names.to_vec())?;
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, names.get(1).cloned().unwrap_or_default());
+    let ymd = |(y, m, d)| rcgen::date_time_ymd(y, m, d);
+    params.not_before = ymd(day(now.saturating_sub(Duration::from_secs(86_400))));
+    params.not_after = ymd(day(expires));
+    let pair = rcgen::KeyPair::generate()?;
+    let made = params.self_signed(&pair)?;
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    write_private(&key, pair.serialize_pem().as_bytes())?;
+    std::fs::write(&cert, made.pem())?;
+    std::fs::write(&info, format!("{wanted}\n{}\n", expires.as_secs()))?;
+    read_pem(&cert, &key)
+}
+
+/// Writes a file readable by its owner only, replacing any old one.
+fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    let _ = std::fs::remove_file(path);
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(data)?;
+    f.sync_all()
+}
+
+/// The calendar day of a Unix time (days-to-civil, proleptic Gregorian).
+fn day(t: Duration) -> (i32, u8, u8) {
+    let z = (t.as_secs() / 86_400) as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u8;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+    let y = (yoe + era * 400 + i64::from(m <= 2)) as i32;
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt as _;
+
+    fn names(extra: &str) -> Vec<String> {
+        vec!["localhost".into(), "venuebox.local".into(), extra.into()]
+    }
+
+    #[test]
+    fn a_generated_certificate_is_kept_private_and_made_again_when_names_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let http = HttpConfig::default();
+        let a = load(&http, dir.path(), &names("10.0.0.5")).unwrap();
+        let mode = std::fs::metadata(dir.path().join(KEY_FILE))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let again = load(&http, dir.path(), &names("10.0.0.5")).unwrap();
+        assert_eq!(a.fingerprint, again.fingerprint, "kept across restarts");
+        let moved = load(&http, dir.path(), &names("10.0.0.6")).unwrap();
+        assert_ne!(a.fingerprint, moved.fingerprint, "a new address, a new certificate");
+        assert_eq!(a.fingerprint.len(), 32 * 3 - 1);
+    }
+
+    #[test]
+    fn a_certificate_close_to_expiry_is_renewed() {
+        let dir = tempfile::tempdir().unwrap();
+        let http = HttpConfig::default();
+        let a = load(&http, dir.path(), &names("10.0.0.5")).unwrap();
+        let soon = SystemTime::now().duration_since(UNIX_EPOCH).unwrap() + Duration::from_secs(86_400);
+        let info = format!("{}\n{}\n", names("10.0.0.5").join("\n"), soon.as_secs());
+        std::fs::write(dir.path().join(INFO_FILE), info).unwrap();
+        let b = load(&http, dir.path(), &names("10.0.0.5")).unwrap();
+        assert_ne!(a.fingerprint, b.fingerprint);
+    }
+
+    #[test]
+    fn civil_days_are_right() {
+        assert_eq!(day(Duration::ZERO), (1970, 1, 1));
+        assert_eq!(day(Duration::from_secs(1_772_236_800)), (2026, 2, 28));
+        assert_eq!(day(Duration::from_secs(1_772_323_200)), (2026, 3, 1));
+    }
+}
