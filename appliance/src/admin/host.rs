@@ -13,7 +13,11 @@ pub fn link_capacity_bps() -> Option<f64> {
             if up.trim() != "up" {
                 return None;
             }
-            let mbps: f64 = std::fs::read_to_string(e.path().join("speed")).ok()?.trim().parse().ok()?;
+            let mbps: f64 = std::fs::read_to_string(e.path().join("speed"))
+                .ok()?
+                .trim()
+                .parse()
+                .ok()?;
             (mbps > 0.0).then_some(mbps * 1e6)
         })
         .reduce(f64::max)

@@ -82,15 +82,7 @@ fn problem(id: &'static str, severity: &'static str, text: String, action: impl 
 /// The problems `f` shows, most urgent first.
 pub fn problems(f: &Facts) -> Vec<Problem> {
     let rules: [fn(&Facts) -> Option<Problem>; 9] = [
-        offline,
-        keyframes,
-        bitrate,
-        uplink,
-        isolation,
-        link,
-        stalls,
-        memory,
-        disk,
+        offline, keyframes, bitrate, uplink, isolation, link, stalls, memory, disk,
     ];
     rules.iter().filter_map(|rule| rule(f)).collect()
 }
@@ -109,7 +101,10 @@ fn offline(f: &Facts) -> Option<Problem> {
     }
     let text = match f.segment_age_secs {
         Some(age) => format!("The stream is offline: no new video for {}.", mins(age)),
-        None => format!("No stream yet: nothing received in {} since the box started.", mins(f.uptime_secs)),
+        None => format!(
+            "No stream yet: nothing received in {} since the box started.",
+            mins(f.uptime_secs)
+        ),
     };
     Some(problem(
         "stream_offline",
@@ -127,7 +122,10 @@ fn keyframes(f: &Facts) -> Option<Problem> {
         problem(
             "keyframe_interval",
             "warning",
-            format!("The keyframe interval {got}; segments need one every {} s.", f.segment_secs),
+            format!(
+                "The keyframe interval {got}; segments need one every {} s.",
+                f.segment_secs
+            ),
             format!(
                 "In OBS set Settings > Output > Keyframe Interval to {} s.",
                 f.segment_secs
@@ -157,15 +155,28 @@ fn uplink(f: &Facts) -> Option<Problem> {
     }
     if let Some(e) = &f.uplink_error {
         let lower = e.to_ascii_lowercase();
-        let (text, action) = if lower.contains("nosuchbucket") || lower.contains("bucket") && lower.contains("missing") {
-            ("The R2 bucket does not exist.", "Create the bucket or fix uplink.bucket, then run `venuebox uplink-check`.")
-        } else if ["accessdenied", "invalidaccesskeyid", "signaturedoesnotmatch", "credential", "403"]
-            .iter()
-            .any(|k| lower.contains(k))
+        let (text, action) = if lower.contains("nosuchbucket") || lower.contains("bucket") && lower.contains("missing")
+        {
+            (
+                "The R2 bucket does not exist.",
+                "Create the bucket or fix uplink.bucket, then run `venuebox uplink-check`.",
+            )
+        } else if [
+            "accessdenied",
+            "invalidaccesskeyid",
+            "signaturedoesnotmatch",
+            "credential",
+            "403",
+        ]
+        .iter()
+        .any(|k| lower.contains(k))
         {
             ("R2 refuses the box's credentials.", "Put a valid R2 API token (Object Read & Write) in /data/r2-credentials.toml, then run `venuebox uplink-check`.")
         } else {
-            ("Uploads to R2 fail.", "Check the venue's internet connection; the box retries on its own.")
+            (
+                "Uploads to R2 fail.",
+                "Check the venue's internet connection; the box retries on its own.",
+            )
         };
         return Some(problem("uplink_failing", "warning", text.to_owned(), action));
     }

@@ -19,8 +19,12 @@ impl Source for SignalHub {
                 .label("source", source)
         };
         let path = |path: &str, n: usize| {
-            Figure::count("signal_viewers_by_path", "Connected viewers by delivery path.", n as u64)
-                .label("path", path)
+            Figure::count(
+                "signal_viewers_by_path",
+                "Connected viewers by delivery path.",
+                n as u64,
+            )
+            .label("path", path)
         };
         vec![
             Figure::status("viewers", json!(s)),

@@ -237,7 +237,13 @@ impl Client {
 const COUNTERS: usize = 5;
 
 fn counters(s: &ViewerStats) -> [u64; COUNTERS] {
-    [s.bytes_p2p, s.bytes_http, s.bytes_r2, s.bytes_seeder, u64::from(s.stalls)]
+    [
+        s.bytes_p2p,
+        s.bytes_http,
+        s.bytes_r2,
+        s.bytes_seeder,
+        u64::from(s.stalls),
+    ]
 }
 
 /// The `q` quantile (nearest rank) of `xs`, if any.
@@ -300,9 +306,7 @@ impl Isolation {
         for l in fresh.iter().filter_map(|s| s.links) {
             if l.viewers_open > 0 {
                 i.connected += 1;
-            } else if l.box_opened > 0
-                && l.viewers_tried.saturating_sub(l.viewers_opened) >= ISOLATED_FAILED_TRIES
-            {
+            } else if l.box_opened > 0 && l.viewers_tried.saturating_sub(l.viewers_opened) >= ISOLATED_FAILED_TRIES {
                 i.isolated += 1;
             }
         }
