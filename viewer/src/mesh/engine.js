@@ -16,10 +16,28 @@ export const ENGINE_DEFAULTS = Object.freeze({
   stagger: DEFAULT_STAGGER_MS,
   tickMs: 1000,
   reannounceMs: 500,
+  linkMargin: 2, // links accepted beyond `neighbours` (crossing offers)
+  offerRefillMs: 45000, // the offer budget (`neighbours` offers) refills one offer per this
+  // early data: blocks / have / have_piece for a segment signaling has not announced yet (the
+  // box pushes as the segment enters its window; signaling announces it about then)
+  earlySegments: 2, // unknown segments held at most
+  earlyBytes: 4 << 20, // block bytes held at most
+  earlyMs: 5000, // held this long at most
+  earlyAhead: 4, // only for seq in (newest known, newest known + this]
+  httpAttempts: 3, // fetches of one piece over HTTP before its segment fails
+  httpRetryMs: 250, // backoff before the second attempt (doubling)
 });
 
 function codedError(code, message) {
   return Object.assign(new Error(message), { code, name: code === 'aborted' ? 'AbortError' : 'MeshError' });
+}
+
+/** A rule an early message breaks against its segment's torrent (as LiveLink.check), or null. */
+function earlyRuleBreak(seg, m) {
+  if (m.type === 'have') return m.count === seg.count ? null : 'have count differs from the torrent';
+  if (m.piece >= seg.count) return 'piece out of range';
+  if (m.type === 'block' && m.begin + m.data.length > seg.pieceSize(m.piece)) return 'block beyond the piece';
+  return null;
 }
 
 export class MeshEngine extends Emitter {
@@ -36,10 +54,13 @@ export class MeshEngine extends Emitter {
     this.segments = new Map(); // seq -> Segment (the window)
     this.waiters = new Map(); // seq -> Set of getSegment waiters
     this.stats = { bytes: { peer: 0, box: 0, http: 0, own: 0 }, uploadBytes: 0, duplicates: 0, duplicateBytes: 0,
-      hashFailures: 0, unknownBlocks: 0, unalignedBlocks: 0, pushedBlocks: 0, requestsSent: 0, httpErrors: 0 };
+      hashFailures: 0, unknownBlocks: 0, unalignedBlocks: 0, pushedBlocks: 0, lateBlocks: 0, requestsSent: 0, httpErrors: 0,
+      httpRetries: 0, earlyBlocks: 0, earlyBytes: 0, earlyHaves: 0, earlyApplied: 0, earlyDropped: 0, earlyDroppedBytes: 0 };
+    this.early = new Map(); // seq -> {at, bytes, events: [{state, m}]}: data for a segment not announced yet
+    this.newestSeq = -1; // the newest segment ever added
     this.neighbours = new Neighbours({
-      neighbours: o.neighbours, maxLinks: Math.min(o.maxLinks, 16), reannounceMs: o.reannounceMs, timers: this.timers,
-      maxSegments: o.maxSegments,
+      neighbours: o.neighbours, maxLinks: Math.min(o.maxLinks, 16), linkMargin: o.linkMargin, offerRefillMs: o.offerRefillMs,
+      reannounceMs: o.reannounceMs, timers: this.timers, maxSegments: o.maxSegments, now: this.now,
       linkOpts: { infoHash: o.infoHash, peerId: o.peerId, now: this.now, limits: o.linkLimits, segmentInfo: (s) => this.segments.get(s) || null },
       hooks: { onReady: (s) => this.onLinkReady(s), onClose: () => this.schedule() },
     });
@@ -60,9 +81,88 @@ export class MeshEngine extends Emitter {
     if (this.destroyed || this.segments.has(seq)) return this.segments.get(seq);
     const seg = new Segment(seq, torrent);
     this.segments.set(seq, seg);
+    this.newestSeq = Math.max(this.newestSeq, seq);
     while (this.segments.size > this.o.maxSegments) this.removeSegment(Math.min(...this.segments.keys()));
+    this.applyEarly(seg);
+    this.expireEarly();
     this.schedule();
     return seg;
+  }
+
+  // ---- early data (before signaling announced the segment) ----
+
+  /**
+   * Keeps `m` (a block, have or have_piece of unknown `m.seq`) from `state`'s link until
+   * addSegment; false when it is not taken (too old, too far ahead, buffer full).
+   */
+  keepEarly(state, m) {
+    const o = this.o;
+    const seq = m.seq;
+    this.expireEarly();
+    if (this.newestSeq >= 0 && (seq <= this.newestSeq || seq > this.newestSeq + o.earlyAhead)) return false;
+    let e = this.early.get(seq);
+    if (!e) {
+      if (this.early.size >= o.earlySegments) return false;
+      e = { at: this.now(), bytes: 0, events: [] };
+      this.early.set(seq, e);
+    }
+    if (m.type === 'block') {
+      if (this.earlyTotal() + m.data.length > o.earlyBytes) return false;
+      m = { ...m, data: m.data.slice() }; // not a view of the link's receive buffer
+      e.bytes += m.data.length;
+      this.stats.earlyBlocks++;
+      this.stats.earlyBytes += m.data.length;
+    } else {
+      if (e.events.length > 4096) return false;
+      this.stats.earlyHaves++;
+    }
+    e.events.push({ state, m });
+    return true;
+  }
+
+  earlyTotal() {
+    let n = 0;
+    for (const e of this.early.values()) n += e.bytes;
+    return n;
+  }
+
+  /** Drops early data older than `earlyMs`, and any for a sequence the window has passed. */
+  expireEarly(now = this.now()) {
+    for (const [seq, e] of this.early) {
+      if (now - e.at <= this.o.earlyMs && seq > this.newestSeq) continue;
+      this.early.delete(seq);
+      this.dropEarly(e);
+    }
+  }
+
+  dropEarly(e) {
+    for (const { m } of e.events) {
+      if (m.type !== 'block') continue;
+      this.stats.earlyDropped++;
+      this.stats.earlyDroppedBytes += m.data.length;
+      this.stats.unknownBlocks++;
+    }
+  }
+
+  /** Replays what arrived for `seg` before it was announced, checked against its torrent. */
+  applyEarly(seg) {
+    const e = this.early.get(seg.seq);
+    if (!e) return;
+    this.early.delete(seg.seq);
+    for (const { state, m } of e.events.sort((a, b) => (a.m.type === 'block') - (b.m.type === 'block'))) {
+      if (state.link.closed && m.type !== 'block') continue;
+      const why = earlyRuleBreak(seg, m);
+      if (why) {
+        state.link.close(why);
+        continue;
+      }
+      if (m.type === 'have') this.onHave(state, m);
+      else if (m.type === 'have_piece') this.onHavePiece(state, m);
+      else {
+        this.stats.earlyApplied++;
+        this.onBlock(state, m);
+      }
+    }
   }
 
   /** The segment left the window: its pieces are freed and neighbours told `gone`. */
@@ -126,6 +226,11 @@ export class MeshEngine extends Emitter {
     if (seg.cancelFill) return;
     seg.cancelFill = startFill(seg, {
       peerId: this.peerId, stagger: this.o.stagger, fetchPiece: this.fetchPiece, timers: this.timers,
+      attempts: this.o.httpAttempts, retryMs: this.o.httpRetryMs,
+      onRetry: () => {
+        this.stats.httpErrors++;
+        this.stats.httpRetries++;
+      },
       accept: (s, i, bytes) => {
         if (!s.put(i, bytes, 'http')) return false;
         this.stats.bytes.http += bytes.length;
@@ -180,11 +285,13 @@ export class MeshEngine extends Emitter {
   }
 
   onHave(state, m) {
+    if (!this.segments.has(m.seq)) return void this.keepEarly(state, m);
     state.holdings.setAll(m.seq, m.count, m.pieces);
     this.schedule();
   }
 
   onHavePiece(state, m) {
+    if (!this.segments.has(m.seq)) return void this.keepEarly(state, m);
     state.holdings.add(m.seq, m.piece, this.segments.get(m.seq)?.count);
     this.schedule();
   }
@@ -207,8 +314,12 @@ export class MeshEngine extends Emitter {
 
   onBlock(state, m) {
     const seg = this.segments.get(m.seq);
-    if (!seg) return void this.stats.unknownBlocks++;
-    if (!m.requested) this.stats.pushedBlocks++;
+    if (!seg) {
+      if (!this.keepEarly(state, m)) this.stats.unknownBlocks++;
+      return;
+    }
+    if (m.late) this.stats.lateBlocks++;
+    else if (!m.requested) this.stats.pushedBlocks++;
     const link = state.link;
     const r = seg.addBlock(m.piece, m.begin, m.data, link, link.isBox ? 'box' : 'peer');
     if (r === 'dup') {
@@ -223,7 +334,7 @@ export class MeshEngine extends Emitter {
     this.schedule();
   }
 
-  /** A pushed block makes requests of it to other links pointless. */
+  /** A pushed (or late) block makes requests of it to other links pointless. */
   cancelElsewhere(m, except) {
     for (const s of this.neighbours.ready()) {
       if (s.link !== except) s.link.cancel(m.seq, m.piece, m.begin, m.data.length);
@@ -275,6 +386,7 @@ export class MeshEngine extends Emitter {
   tick() {
     if (this.destroyed) return;
     this.neighbours.tick(this.now());
+    this.expireEarly();
     this.schedule();
     this.tickTimer = this.timers.setTimeout(() => this.tick(), this.o.tickMs);
   }

@@ -1,6 +1,11 @@
 // The neighbour set: peer connections from the stream swarm's tracker, one live link per data
-// channel, at most one link per remote peer, `neighbours` wanted and `maxLinks` at most. A lost
-// link is replaced by announcing again with numwant = free slots; nothing here is per segment.
+// channel, at most one link per remote peer, `neighbours` wanted and `neighbours + linkMargin`
+// (never more than `maxLinks`) at most. A lost link is replaced by announcing again with
+// numwant = free slots; nothing here is per segment. Offers are rationed, because every offer
+// costs a peer connection and in a small swarm most go unanswered: an announce carries no more
+// offers than free slots not already being offered, and at most the offer budget, a bucket of
+// `neighbours` offers that an answered offer or a lost link gives back one to, and that refills
+// one per `offerRefillMs` otherwise.
 import { LiveLink } from './wire.js';
 import { Holdings } from './scheduler.js';
 import { startTracker } from './tracker.js';
@@ -8,15 +13,19 @@ import { BOX_PREFIX_HEX } from './wire.js';
 
 export class Neighbours {
   /** `hooks`: {onReady(state), onClose(state)}; `linkOpts`: LiveLink options besides channel. */
-  constructor({ neighbours, maxLinks, reannounceMs, linkOpts, hooks, timers, maxSegments }) {
-    Object.assign(this, { want: neighbours, maxLinks, reannounceMs, linkOpts, hooks, timers, maxSegments });
+  constructor({ neighbours, maxLinks, linkMargin = 2, offerRefillMs = 45000, reannounceMs, linkOpts, hooks, timers, maxSegments, now }) {
+    Object.assign(this, { want: neighbours, reannounceMs, linkOpts, hooks, timers, maxSegments, offerRefillMs });
+    this.maxLinks = Math.max(1, Math.min(maxLinks, neighbours + linkMargin));
+    this.now = now || linkOpts?.now || (() => Date.now());
+    this.offerTokens = Math.max(1, neighbours);
+    this.offerTokensAt = this.now();
     this.links = new Map(); // remote peer id -> state {link, holdings, initiator}
     this.connecting = new Set(); // RtcPeers, and links before their handshake
     this.tracker = null;
     this.reannounceTimer = null;
     this.backoff = 0;
     this.announces = 0; // re-announces after losses
-    this.counts = { linksOpened: 0, linksClosed: 0, extraPeerConnections: 0 };
+    this.counts = { linksOpened: 0, linksClosed: 0, extraPeerConnections: 0, offersRefused: 0 };
     // Connections tried and links opened, to other viewers and to the box (isolation detection).
     this.tries = { viewersTried: 0, viewersOpened: 0, boxTried: 0, boxOpened: 0 };
     this.destroyed = false;
@@ -27,7 +36,13 @@ export class Neighbours {
     this.tracker = startTracker({
       trackerUrl, infoHash, peerId, RTCPeerConnection, rtcConfig, peerOpts, onWarning,
       numwant: () => this.freeSlots(),
-      allowPeer: () => this.size() < this.maxLinks,
+      offers: (n) => this.takeOffers(n),
+      onAnswered: () => this.giveOffer(),
+      allowPeer: () => {
+        if (this.size() < this.maxLinks) return true;
+        this.counts.offersRefused++;
+        return false;
+      },
       onPeer: (peer) => this.onPeer(peer),
     });
   }
@@ -36,15 +51,37 @@ export class Neighbours {
     return (this.tracker?.created || 0) + this.counts.extraPeerConnections;
   }
 
-  /** Links open or being set up (answered offers and data channels in their handshake). */
+  /** Links open or being set up (answered offers, offers taken, data channels in their handshake). */
   size() {
-    let answered = 0;
-    for (const c of this.connecting) if (!c.initiator || c.id) answered++;
-    return this.links.size + answered;
+    return this.links.size + this.connecting.size;
   }
 
   freeSlots() {
     return Math.max(0, this.want - this.size());
+  }
+
+  /** Own offers out and not answered yet. */
+  pendingOffers() {
+    return this.tracker?.pendingOffers || 0;
+  }
+
+  /** Offers an announce of `numwant` may carry now; takes them from the budget. */
+  takeOffers(numwant) {
+    const now = this.now();
+    const refill = Math.floor((now - this.offerTokensAt) / this.offerRefillMs);
+    const cap = Math.max(1, this.want);
+    if (refill > 0) {
+      this.offerTokens = Math.min(cap, this.offerTokens + refill);
+      this.offerTokensAt = this.offerTokens === cap ? now : this.offerTokensAt + refill * this.offerRefillMs;
+    }
+    const n = Math.max(0, Math.min(numwant, this.freeSlots() - this.pendingOffers(), this.offerTokens));
+    this.offerTokens -= n;
+    return n;
+  }
+
+  /** One offer back to the budget (an offer was answered, or a link was lost). */
+  giveOffer() {
+    this.offerTokens = Math.min(Math.max(1, this.want), this.offerTokens + 1);
   }
 
   /** Ready links' states. */
@@ -110,6 +147,7 @@ export class Neighbours {
       if (this.links.get(link.peerId) !== state) return; // a duplicate or never ready: no slot freed
       this.links.delete(link.peerId);
       this.counts.linksClosed++;
+      this.giveOffer();
       this.hooks.onClose(state);
       this.lost();
     });
@@ -142,14 +180,21 @@ export class Neighbours {
   lost() {
     if (this.destroyed || this.reannounceTimer || !this.tracker) return;
     const delay = Math.min(this.reannounceMs * 2 ** this.backoff, 60000);
-    this.reannounceTimer = this.timers.setTimeout(() => {
-      this.reannounceTimer = null;
-      const n = this.freeSlots();
-      if (n <= 0 || this.destroyed) return;
-      this.backoff++;
-      this.announces++;
-      this.tracker.announce(n);
-    }, delay);
+    this.reannounceTimer = this.timers.setTimeout(() => this.reannounce(), delay);
+  }
+
+  reannounce() {
+    this.reannounceTimer = null;
+    const n = this.freeSlots();
+    if (n <= 0 || this.destroyed) return;
+    if (this.pendingOffers() > 0) {
+      // offers of the last announce may still be answered: look again when they settled
+      this.reannounceTimer = this.timers.setTimeout(() => this.reannounce(), 1000);
+      return;
+    }
+    this.backoff++;
+    this.announces++;
+    this.tracker.announce(n);
   }
 
   tick(now) {

@@ -8,7 +8,8 @@ import { Emitter } from './emitter.js';
 
 export const PEER_DEFAULTS = Object.freeze({
   gatherTimeoutMs: 2000, // send the description with what was gathered by then
-  connectTimeoutMs: 15000, // the data channel must open within this (after the description)
+  answerTimeoutMs: 5000, // an offer unanswered this long is given up (the tracker relays an answer in ~1-2 s on a LAN)
+  connectTimeoutMs: 15000, // the data channel must open within this (after the answer, or from an offer taken)
 });
 
 export class RtcPeer extends Emitter {
@@ -25,12 +26,29 @@ export class RtcPeer extends Emitter {
     this.channel = null;
     this.id = null; // the remote peer id (hex), set by the tracker client
     this.pc = null; // made for an offer at once, for an answer when the offer is taken
-    this.connectTimer = this.timers.setTimeout(() => this.destroy(new Error('connect timeout')), this.opts.connectTimeoutMs);
+    this.answered = false; // an initiator got its answer
+    this.offerSent = false; // an initiator's offer went out (waiting for the answer)
+    this.connectTimer = null;
+    this.armConnectTimer();
     if (initiator) {
       this.createPc();
       this.attach(this.pc.createDataChannel('vb_live', { ordered: true }));
       this.describe(() => this.pc.createOffer());
     }
+  }
+
+  armConnectTimer(ms = this.opts.connectTimeoutMs, why = 'connect timeout') {
+    if (this.connectTimer) this.timers.clearTimeout(this.connectTimer);
+    this.connectTimer = this.timers.setTimeout(() => {
+      this.connectTimer = null;
+      this.destroy(this.initiator && !this.answered ? null : new Error(why));
+    }, ms);
+  }
+
+  /** Whether the peer connection can still take a remote description. */
+  usable() {
+    const pc = this.pc;
+    return !this.destroyed && (!pc || (pc.connectionState !== 'closed' && pc.connectionState !== 'failed' && pc.signalingState !== 'closed'));
   }
 
   createPc() {
@@ -46,16 +64,34 @@ export class RtcPeer extends Emitter {
 
   /** Takes the remote offer (answering it) or answer. */
   signal(desc) {
-    if (this.destroyed) return;
-    const d = typeof desc === 'string' ? JSON.parse(desc) : desc;
+    // A description (and the candidates in its SDP) must never reach a closed or failed peer
+    // connection: libdatachannel then logs "Got a remote candidate without ICE transport".
+    if (!this.usable()) return;
+    let d;
+    try {
+      d = typeof desc === 'string' ? JSON.parse(desc) : desc;
+    } catch {
+      d = null;
+    }
     if (!d || (d.type !== 'offer' && d.type !== 'answer') || typeof d.sdp !== 'string') {
       return this.destroy(new Error('bad description'));
     }
-    if (!this.pc) {
-      if (d.type !== 'offer') return this.destroy(new Error('an answer to no offer'));
-      this.createPc();
+    if (d.type === 'answer') {
+      // only an initiator whose offer is out takes one answer, once
+      if (!this.initiator || !this.pc) return this.destroy(new Error('an answer to no offer'));
+      if (this.answered || this.pc.signalingState !== 'have-local-offer') return;
+      this.answered = true;
+      this.armConnectTimer();
+    } else if (this.initiator || this.pc) {
+      return; // a second offer, or an offer to an offerer: ignored
     }
-    const remote = this.pc.setRemoteDescription({ type: d.type, sdp: d.sdp });
+    if (!this.pc) this.createPc();
+    let remote;
+    try {
+      remote = Promise.resolve(this.pc.setRemoteDescription({ type: d.type, sdp: d.sdp }));
+    } catch (e) {
+      remote = Promise.reject(e);
+    }
     if (d.type === 'offer') this.describe(() => remote.then(() => this.pc.createAnswer()));
     else remote.catch((e) => this.destroy(e));
   }
@@ -68,6 +104,10 @@ export class RtcPeer extends Emitter {
       await this.gathered();
       if (this.destroyed) return;
       const local = this.pc.localDescription;
+      if (this.initiator) {
+        this.offerSent = true;
+        this.armConnectTimer(this.opts.answerTimeoutMs, 'no answer');
+      }
       this.emit('signal', { type: local.type, sdp: local.sdp });
     } catch (e) {
       this.destroy(e);
@@ -109,6 +149,7 @@ export class RtcPeer extends Emitter {
   }
 
   onState() {
+    if (this.destroyed) return;
     const s = this.pc.connectionState;
     if (s === 'failed' || s === 'closed') this.destroy(s === 'failed' ? new Error('connection failed') : null);
   }

@@ -14,7 +14,7 @@ function ensureProcess() {
  * `onPeer(peer)` gets every peer (its `id` set) before it connects and may destroy it (no
  * RTCPeerConnection is made for a remote offer refused then); `numwant()` the free slots.
  */
-export function startTracker({ trackerUrl, infoHash, peerId, RTCPeerConnection, rtcConfig, peerOpts, numwant, onPeer, onWarning, allowPeer }) {
+export function startTracker({ trackerUrl, infoHash, peerId, RTCPeerConnection, rtcConfig, peerOpts, numwant, onPeer, onWarning, allowPeer, offers, onAnswered }) {
   ensureProcess();
   const client = new Client({
     infoHash,
@@ -26,9 +26,15 @@ export function startTracker({ trackerUrl, infoHash, peerId, RTCPeerConnection, 
     getAnnounceOpts: () => ({ numwant: numwant() }),
   });
   let created = 0;
+  let unanswered = 0;
+  const pending = new Set(); // own offers not answered yet
   const createPeer = (tracker, opts = {}) => {
     if (!opts.initiator && !allowPeer()) return refusedPeer();
     const peer = new RtcPeer({ RTCPeerConnection, config: rtcConfig, initiator: !!opts.initiator, onCreate: () => created++, ...peerOpts });
+    if (peer.initiator) {
+      pending.add(peer);
+      peer.once('close', () => pending.delete(peer) && !peer.answered && unanswered++);
+    }
     const onError = (err) => {
       client.emit('warning', new Error(`Connection error: ${err.message}`));
       peer.destroy();
@@ -38,9 +44,24 @@ export function startTracker({ trackerUrl, infoHash, peerId, RTCPeerConnection, 
     return peer;
   };
   // The WebSocket tracker builds peers in `_createPeer` with simple-peer, which would use its own
-  // RTCPeerConnection: route them to ours.
-  for (const tracker of client._trackers) tracker._createPeer = (opts) => createPeer(tracker, opts);
-  client.on('peer', (peer) => peer instanceof RtcPeer && onPeer(peer));
+  // RTCPeerConnection: route them to ours. An announce still states `numwant` (the free slots)
+  // but carries only `offers(numwant)` offers (never more than the slots not already being
+  // offered, within the offer budget): an unanswered offer costs a peer connection.
+  let offersMade = 0;
+  for (const tracker of client._trackers) {
+    tracker._createPeer = (opts) => createPeer(tracker, opts);
+    const generate = tracker._generateOffers.bind(tracker);
+    tracker._generateOffers = (n, cb) => {
+      const k = Math.max(0, Math.min(n, offers ? offers(n) : n));
+      offersMade += k;
+      generate(k, cb);
+    };
+  }
+  client.on('peer', (peer) => {
+    if (!(peer instanceof RtcPeer)) return;
+    if (pending.delete(peer)) onAnswered?.(peer);
+    onPeer(peer);
+  });
   client.on('warning', (e) => onWarning?.(e));
   client.on('error', (e) => onWarning?.(e));
   client.start();
@@ -48,6 +69,17 @@ export function startTracker({ trackerUrl, infoHash, peerId, RTCPeerConnection, 
     client,
     get created() {
       return created;
+    },
+    get offersMade() {
+      return offersMade;
+    },
+    /** Own offers out and not answered. */
+    get pendingOffers() {
+      return pending.size;
+    },
+    /** Own offers given up unanswered. */
+    get offersUnanswered() {
+      return unanswered;
     },
     /** Announces now, asking for `n` more neighbours. */
     announce(n) {

@@ -25,6 +25,9 @@ const LOW_WATER = 1 << 20; // held-back blocks go out when the channel's queue f
 const HANDSHAKE_LEN = 68;
 const SEND_CHUNK = 64 * 1024;
 
+const LATE_MS = 60000; // a block this long after its request timed out is no longer called late
+const MAX_LATE = 1024;
+
 const keyOf = (seq, piece, begin) => `${seq}:${piece}:${begin}`;
 
 /** Builds the `vb_live` extension class for `wire.use`, feeding payloads to `onPayload`. */
@@ -75,7 +78,8 @@ export class FrameGuard {
  * A live link. `channel` is an open RTCDataChannel (or anything with send, bufferedAmount and
  * message/close events); `segmentInfo(seq)` returns `{count, pieceSize(i)}` for a window
  * segment or null. Events: ready, have, have_piece, request, cancel, block, reject, gone,
- * timeout (an own request given up), close (reason).
+ * timeout (an own request given up), close (reason). A `block` event carries `requested` (an
+ * answer to an outstanding own request) and `late` (an answer to one that timed out).
  */
 export class LiveLink extends Emitter {
   constructor({ channel, infoHash, peerId, segmentInfo, now = () => Date.now(), limits = {}, client = 'VenueBox' }) {
@@ -90,6 +94,7 @@ export class LiveLink extends Emitter {
     this.closed = false;
     this.closeReason = null;
     this.out = new Map(); // own requests: key -> {seq, piece, begin, length, at}
+    this.late = new Map(); // own requests given up (timed out): key -> when; a block for one is late, not a push
     this.peerRequests = new Set(); // keys the peer asked for, not yet answered
     this.pending = []; // wire output not yet handed to the channel
     this.pendingBytes = 0;
@@ -211,7 +216,8 @@ export class LiveLink extends Emitter {
   on_block(msg) {
     const key = keyOf(msg.seq, msg.piece, msg.begin);
     const requested = this.out.get(key)?.length === msg.data.length && this.out.delete(key);
-    this.emit('block', { ...msg, requested });
+    const late = !requested && this.late.delete(key);
+    this.emit('block', { ...msg, requested, late });
   }
 
   on_reject(msg) {
@@ -220,6 +226,7 @@ export class LiveLink extends Emitter {
 
   on_gone(msg) {
     for (const [key, r] of this.out) if (r.seq === msg.seq) this.out.delete(key);
+    for (const key of this.late.keys()) if (key.startsWith(`${msg.seq}:`)) this.late.delete(key);
     this.forgetPeerRequests(msg.seq);
     this.emit('gone', msg);
   }
@@ -312,6 +319,7 @@ export class LiveLink extends Emitter {
 
   gone(seq) {
     for (const [key, r] of this.out) if (r.seq === seq) this.out.delete(key);
+    for (const key of this.late.keys()) if (key.startsWith(`${seq}:`)) this.late.delete(key);
     this.forgetPeerRequests(seq);
     return this.send({ type: 'gone', seq });
   }
@@ -349,9 +357,12 @@ export class LiveLink extends Emitter {
     if (buffered === 0 || buffered < this.lastBuffered) this.lastDrainAt = now;
     this.lastBuffered = buffered;
     if (now - this.lastDrainAt > l.drainTimeoutMs) return this.close('send queue does not drain');
+    for (const [key, at] of this.late) if (now - at > LATE_MS) this.late.delete(key);
     for (const [key, r] of this.out) {
       if (now - r.at <= l.requestTimeoutMs) continue;
       this.out.delete(key);
+      this.late.set(key, now);
+      if (this.late.size > MAX_LATE) this.late.delete(this.late.keys().next().value);
       this.send({ type: 'cancel', seq: r.seq, piece: r.piece, begin: r.begin, length: r.length });
       this.emit('timeout', r);
     }
@@ -366,6 +377,7 @@ export class LiveLink extends Emitter {
     this.closed = true;
     this.closeReason = reason;
     this.out.clear();
+    this.late.clear();
     this.peerRequests.clear();
     this.wire.removeAllListeners?.('close');
     this.wire.destroy();
