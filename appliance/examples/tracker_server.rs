@@ -22,12 +22,12 @@ async fn main() -> anyhow::Result<()> {
     let listener = TcpListener::bind(addr).await?;
     println!("{}", listener.local_addr()?);
     loop {
-        let (stream, _) = listener.accept().await?;
+        let (stream, peer) = listener.accept().await?;
         let _ = stream.set_nodelay(true);
         let handle = handle.clone();
         tokio::spawn(async move {
             if let Ok(ws) = tokio_tungstenite::accept_async_with_config(stream, Some(ws_cfg)).await {
-                tracker::serve_socket(ws, handle).await;
+                tracker::serve_socket(ws, handle, Some(peer.ip())).await;
             }
         });
     }

@@ -132,3 +132,41 @@ async fn plain_http_to_announce_is_refused() {
     assert_eq!(reply.status, 426);
     svc.stop().await;
 }
+
+/// A `/announce` WebSocket from the local address `from` (any 127/8 address).
+async fn connect_from(from: [u8; 4], addr: std::net::SocketAddr) -> Ws {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind((from, 0).into()).unwrap();
+    let tcp = socket.connect(addr).await.unwrap();
+    client_async(format!("ws://{addr}/announce"), tcp).await.unwrap().0
+}
+
+#[tokio::test]
+async fn another_device_cannot_take_over_a_viewers_peer_id() {
+    let hls = tempfile::tempdir().unwrap();
+    let svc = common::start(common::hls_dir_config(hls.path())).await;
+    let (ih, victim_id) = (Id20([7; 20]), Id20(*b"-WW0100-victimvictim"));
+    let mut victim = connect_from([127, 0, 0, 1], svc.addr).await;
+    let mut attacker = connect_from([127, 0, 0, 9], svc.addr).await;
+    assert!(matches!(
+        ask(&mut victim, &started(ih, victim_id, 100)).await,
+        ServerMessage::Announce(_)
+    ));
+    let reply = ask(&mut attacker, &started(ih, victim_id, 0)).await;
+    let ServerMessage::Failure(f) = reply else {
+        panic!("the takeover was accepted: {reply:?}")
+    };
+    assert_eq!(f.reason, "peer id in use by another client");
+    let mut stopped = started(ih, victim_id, 0);
+    if let ClientMessage::Announce(a) = &mut stopped {
+        a.event = Some(AnnounceEvent::Stopped);
+    }
+    let _ = ask(&mut attacker, &stopped).await;
+    let scrape = ClientMessage::Scrape(Scrape::One(ih));
+    assert_eq!(
+        scrape_counts(ask(&mut victim, &scrape).await),
+        (0, 1),
+        "the victim is still a peer"
+    );
+    svc.stop().await;
+}

@@ -137,11 +137,12 @@ fn announce(mut req: Request<Incoming>, state: &AppState) -> Response<Body> {
         return respond::not_found();
     };
     let config = crate::tracker::ws_config(handle.max_frame);
+    let origin = client(&req).addr.ip();
     match crate::web::ws::accept(&mut req, config) {
         Ok(accepted) => {
             tokio::spawn(async move {
                 if let Some(ws) = accepted.socket.await {
-                    crate::tracker::serve_socket(ws, handle).await;
+                    crate::tracker::serve_socket(ws, handle, Some(origin)).await;
                 }
             });
             accepted.response

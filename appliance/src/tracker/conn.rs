@@ -41,14 +41,14 @@ enum End {
     TrackerStopped,
 }
 
-/// Serves one accepted WebSocket until it closes.
-pub async fn serve_socket<S>(ws: WebSocketStream<S>, handle: TrackerHandle)
+/// Serves one accepted WebSocket from `origin` (the client's address) until it closes.
+pub async fn serve_socket<S>(ws: WebSocketStream<S>, handle: TrackerHandle, origin: Option<std::net::IpAddr>)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
     let conn = handle.next_conn_id();
     let (tx, mut rx) = mpsc::channel::<String>(handle.io.outbound_queue);
-    if !handle.send(Command::Open { conn, tx }).await {
+    if !handle.send(Command::Open { conn, tx, origin }).await {
         return;
     }
     handle.stats.sockets_accepted.fetch_add(1, Ordering::Relaxed);

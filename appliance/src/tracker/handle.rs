@@ -43,6 +43,8 @@ pub enum Command {
         conn: ConnId,
         /// Its outbound queue.
         tx: mpsc::Sender<String>,
+        /// The client's address (peer ids stay with the address that announced them).
+        origin: Option<std::net::IpAddr>,
     },
     /// A text frame.
     Text {

@@ -84,8 +84,12 @@ impl CoreTask {
     fn apply(&mut self, cmd: Command) {
         let now = Instant::now();
         match cmd {
-            Command::Open { conn, tx } => {
-                if self.core.open(now, conn) {
+            Command::Open { conn, tx, origin } => {
+                let opened = match origin {
+                    Some(ip) => self.core.open_from(now, conn, ip),
+                    None => self.core.open(now, conn),
+                };
+                if opened {
                     self.conns.insert(conn, tx);
                 }
             }

@@ -108,6 +108,17 @@ impl Tracker {
             if c.member.len() >= max_member {
                 return Err("too many swarms on this connection");
             }
+            let owner = previous.and_then(|o| self.conns.get(&o));
+            if owner.is_some_and(|o| o.origin != c.origin) {
+                return Err("peer id in use by another client");
+            }
+            let ids = c.member.iter().map(|(_, p)| p).chain([&pid]);
+            let mut distinct: Vec<&PeerId> = ids.collect();
+            distinct.sort_unstable();
+            distinct.dedup();
+            if distinct.len() > self.cfg.max_peer_ids_per_connection {
+                return Err("too many peer ids on this connection");
+            }
             if previous.is_none() && swarm.peers.len() >= self.cfg.max_peers_per_swarm {
                 return Err("swarm is full");
             }

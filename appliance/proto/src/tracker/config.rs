@@ -30,6 +30,8 @@ pub struct TrackerConfig {
     pub max_peers_per_swarm: usize,
     /// Swarms one connection may be in.
     pub max_swarms_per_connection: usize,
+    /// Distinct peer ids one connection may announce (WebTorrent uses one per client).
+    pub max_peer_ids_per_connection: usize,
     /// Offers a peer may be sent per `load_window` in one swarm before others are preferred
     /// (its spare capacity).
     pub peer_capacity: usize,
@@ -68,6 +70,7 @@ impl Default for TrackerConfig {
             max_open_swarms: 256,
             max_peers_per_swarm: 2048,
             max_swarms_per_connection: 128,
+            max_peer_ids_per_connection: 4,
             peer_capacity: 8,
             peer_max_offers: 16,
             load_window: Duration::from_secs(10),

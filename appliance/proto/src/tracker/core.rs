@@ -37,6 +37,9 @@ pub use super::events::{BoxAnswer, BoxOffer, CloseReason, CoreError, Frame, Outp
 pub(super) struct Conn {
     pub(super) limiter: RateLimiter,
     pub(super) member: Vec<(InfoHash, PeerId)>,
+    /// The client's address, when the IO layer said: a peer id moves only between
+    /// connections from the same address.
+    pub(super) origin: Option<std::net::IpAddr>,
 }
 
 /// The tracker state machine.
@@ -74,6 +77,17 @@ impl Tracker {
     /// A new connection; false when `max_connections` is reached (close it). Opening a known
     /// connection again changes nothing.
     pub fn open(&mut self, now: Instant, conn: ConnId) -> bool {
+        self.open_inner(now, conn, None)
+    }
+
+    /// A new connection from `origin` (the client's IP address). A peer id announced on it
+    /// belongs to it: another connection may take the id over only from the same address (a
+    /// reconnect, or WebTorrent's one socket per tracker URL), never from another client.
+    pub fn open_from(&mut self, now: Instant, conn: ConnId, origin: std::net::IpAddr) -> bool {
+        self.open_inner(now, conn, Some(origin))
+    }
+
+    fn open_inner(&mut self, now: Instant, conn: ConnId, origin: Option<std::net::IpAddr>) -> bool {
         self.arm_sweep(now);
         if self.conns.contains_key(&conn) {
             return true;
@@ -87,6 +101,7 @@ impl Tracker {
             Conn {
                 limiter,
                 member: Vec::new(),
+                origin,
             },
         );
         true

@@ -224,6 +224,39 @@ fn a_peer_id_reannounced_on_a_new_connection_moves_there() {
 }
 
 #[test]
+fn another_client_cannot_take_over_a_peer_id_nor_stop_it() {
+    let mut t = Tracker::new(cfg());
+    let t0 = std::time::Instant::now();
+    let (victim, attacker) = ([10, 0, 0, 1].into(), [10, 0, 0, 66].into());
+    assert!(t.open_from(t0, ConnId(1), victim));
+    assert!(t.open_from(t0, ConnId(2), attacker));
+    assert!(t.open_from(t0, ConnId(3), victim));
+    send(&mut t, t0, 1, &announce(1, 1, Some(Started), None, 0));
+    let d = send(&mut t, t0, 2, &announce(1, 1, None, Some(0), 0));
+    assert_eq!(d.failures()[0].reason, "peer id in use by another client");
+    send(&mut t, t0, 2, &announce(1, 1, Some(AnnounceEvent::Stopped), None, 0));
+    assert_eq!(t.gauges().peers, 1, "the victim is still in the swarm");
+    assert_eq!(t.conns[&ConnId(1)].member.len(), 1, "and still on its own connection");
+    // The victim's own second socket (same address) may carry the id.
+    let d = send(&mut t, t0, 3, &announce(1, 1, None, None, 0));
+    assert!(d.failures().is_empty());
+}
+
+#[test]
+fn a_connection_announces_few_peer_ids() {
+    let (mut t, t0) = tracker(cfg(), 1);
+    let max = cfg().max_peer_ids_per_connection as u8;
+    for peer in 1..=max {
+        let d = send(&mut t, t0, 1, &announce(1, peer, Some(Started), None, 0));
+        assert!(d.failures().is_empty(), "peer {peer}");
+    }
+    let d = send(&mut t, t0, 1, &announce(1, max + 1, Some(Started), None, 0));
+    assert_eq!(d.failures()[0].reason, "too many peer ids on this connection");
+    let d = send(&mut t, t0, 1, &announce(2, 1, Some(Started), None, 0));
+    assert!(d.failures().is_empty(), "a known peer id joins another swarm");
+}
+
+#[test]
 fn an_answer_returns_to_the_socket_the_offer_came_on() {
     // webtorrent announces one peer id on every tracker URL of a torrent: two sockets.
     let (mut t, t0) = tracker(cfg(), 3);
