@@ -93,6 +93,12 @@ async fn drive(
     seg.with_seed(|s| session.close(s));
 }
 
+/// Awaits one write for at most `limit`: a peer that takes nothing for that long ends its
+/// session, so it holds neither its slot nor stops its session's timers.
+async fn write_within<T, E>(write: impl std::future::Future<Output = Result<T, E>>, limit: Duration) -> bool {
+    matches!(tokio::time::timeout(limit, write).await, Ok(Ok(_)))
+}
+
 /// Writes the session's output; after writes, reports the buffered amount and writes what that
 /// released. Returns false once the session closed.
 async fn flush(session: &mut Session, dc: &DataChannel, p: &PeerParams) -> bool {
@@ -102,7 +108,7 @@ async fn flush(session: &mut Session, dc: &DataChannel, p: &PeerParams) -> bool 
         while let Some(out) = session.poll_output() {
             match out {
                 Output::Send(bytes) => {
-                    if dc.write(&bytes).await.is_err() {
+                    if !write_within(dc.write(&bytes), p.session.stall_timeout).await {
                         seg.with_seed(|s| session.close(s));
                         return false;
                     }
@@ -123,5 +129,19 @@ async fn flush(session: &mut Session, dc: &DataChannel, p: &PeerParams) -> bool 
         }
         let now = Instant::now().into_std();
         seg.with_seed(|s| session.set_buffered(now, dc.buffered_amount(), s));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_write_the_peer_never_takes_ends_within_the_limit() {
+        let t0 = std::time::Instant::now();
+        let never = std::future::pending::<Result<usize, ()>>();
+        assert!(!write_within(never, Duration::from_millis(50)).await);
+        assert!(t0.elapsed() < Duration::from_secs(2));
+        assert!(write_within(async { Ok::<_, ()>(5) }, Duration::from_millis(50)).await);
     }
 }

@@ -28,6 +28,10 @@ use crate::seed::{PieceSet, SwarmSeed};
 use crate::torrent::Torrent;
 use crate::wire::{BlockRef, WireError};
 
+/// ut_metadata requests one peer may make per session (a segment's info dictionary is one or
+/// two 16 KiB pieces); more close the session, so a peer cannot make the box queue replies
+/// without end.
+pub const MAX_METADATA_REQUESTS: u32 = 16;
 /// Extended message id under which the box receives ut_metadata.
 pub const UT_METADATA_ID: u8 = 1;
 
@@ -145,6 +149,7 @@ pub struct Session {
     handshaken: bool,
     closed: bool,
     peer_ut_metadata: Option<u8>,
+    metadata_requests: u32,
     peer_has: PieceSet,
     shown: PieceSet,
     served_bytes: Vec<u32>,
@@ -174,6 +179,7 @@ impl Session {
             handshaken: false,
             closed: false,
             peer_ut_metadata: None,
+            metadata_requests: 0,
             peer_has: PieceSet::new(n),
             shown: PieceSet::new(n),
             served_bytes: vec![0; n as usize],

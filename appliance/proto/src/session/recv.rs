@@ -141,6 +141,10 @@ impl Session {
             return Ok(()); // an extension we did not offer (ut_pex, lt_donthave): ignored
         }
         if let MetadataMsg::Request { piece } = MetadataMsg::decode(payload)? {
+            self.metadata_requests += 1;
+            if self.metadata_requests > super::MAX_METADATA_REQUESTS {
+                return Err(CloseReason::TooManyRequests);
+            }
             self.send_metadata(now, piece);
         }
         Ok(())

@@ -345,6 +345,33 @@ fn peer_that_never_reads_is_dropped_and_others_go_on() {
 }
 
 #[test]
+fn metadata_requests_are_bounded_for_a_peer_that_never_reads() {
+    let mut rig = Rig::new(200_000);
+    let mut s = rig.session();
+    rig.feed(&mut s, 0, &rig.handshake());
+    let peer_ext = ExtendedHandshake {
+        m: [("ut_metadata".into(), 7)].into(),
+        ..Default::default()
+    };
+    rig.feed(&mut s, 1, &ext(0, peer_ext.encode()));
+    let ask = ext(UT_METADATA_ID, MetadataMsg::Request { piece: 0 }.encode());
+    let (mut replies, mut closed) = (0, None);
+    for i in 0..1000 {
+        let out = rig.feed(&mut s, 2 + i, &ask);
+        replies += messages(&out)
+            .iter()
+            .filter(|m| matches!(m, Message::Extended { id: 7, .. }))
+            .count();
+        if let Some(reason) = closed_with(&out) {
+            closed = Some(reason);
+            break;
+        }
+    }
+    assert_eq!(closed, Some(CloseReason::TooManyRequests));
+    assert_eq!(replies, MAX_METADATA_REQUESTS as usize);
+}
+
+#[test]
 fn reading_peer_is_served_as_the_buffer_drains() {
     let mut rig = Rig::new(20 * 16384);
     let cfg = SessionConfig {
