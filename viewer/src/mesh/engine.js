@@ -399,7 +399,10 @@ export class MeshEngine extends Emitter {
     const ready = n.ready();
     return { ...this.stats, bytes: { ...this.stats.bytes }, peerConnectionsCreated: n.peerConnectionsCreated,
       linksOpen: ready.length, boxLinks: ready.filter((s) => s.link.isBox).length, linksOpened: n.counts.linksOpened,
-      linksClosed: n.counts.linksClosed, connecting: n.connecting.size, segments: this.segments.size, tries: { ...n.tries } };
+      linksClosed: n.counts.linksClosed, connecting: n.connecting.size, segments: this.segments.size, tries: { ...n.tries },
+      freeSlots: n.freeSlots(), maxLinks: n.maxLinks, offersMade: n.tracker?.offersMade || 0,
+      offersUnanswered: n.tracker?.offersUnanswered || 0, offersPending: n.pendingOffers(), offersRefused: n.counts.offersRefused,
+      earlySegmentsHeld: this.early.size, earlyBytesHeld: this.earlyTotal() };
   }
 
   destroy() {

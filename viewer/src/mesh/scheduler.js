@@ -56,7 +56,10 @@ export function pickRequests(segments, peers, inFlight, random = Math.random) {
       for (let b = 0; b < seg.blockCount(i) && total > 0; b++) {
         const [begin, length] = seg.blockRange(i, b);
         if (seg.hasBlock(i, b) || inFlight(seg.seq, i, begin)) continue;
-        const peer = leastLoaded(holders, free);
+        // a block whose request to a link timed out goes to another holder if there is one
+        const key = `${seg.seq}:${i}:${begin}`;
+        const fresh = holders.filter((p) => !p.link.late?.has(key));
+        const peer = leastLoaded(fresh, free) || leastLoaded(holders, free);
         if (!peer) break;
         free.set(peer, free.get(peer) - 1);
         total--;
