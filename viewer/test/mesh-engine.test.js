@@ -60,6 +60,10 @@ test('3 engines form a mesh over a real tracker and move a 625 kB segment P2P, v
     // 5 offers of the first announce + answers; node-datachannel 0.33.4 now and then refuses an
     // answer ("remote candidate without ICE transport"), which costs a re-announce (5 more)
     assert.ok(s.peerConnectionsCreated <= 40, `peer connections: ${s.peerConnectionsCreated}`);
+    // offers within the budget (6 neighbours), links within neighbours + 2, figures for the page
+    assert.ok(s.offersMade <= 6 + s.linksClosed, `offers: ${s.offersMade}`);
+    assert.ok(s.linksOpen <= s.maxLinks && s.maxLinks === 8);
+    for (const k of ['duplicates', 'unknownBlocks', 'earlyBlocks', 'boxLinks', 'offersUnanswered']) assert.equal(typeof s[k], 'number', k);
   }
   // a second segment uses the same links: no new peer connections
   const created = snaps.map((s) => s.peerConnectionsCreated);

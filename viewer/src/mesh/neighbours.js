@@ -38,6 +38,7 @@ export class Neighbours {
       numwant: () => this.freeSlots(),
       offers: (n) => this.takeOffers(n),
       onAnswered: () => this.giveOffer(),
+      now: this.now,
       allowPeer: () => {
         if (this.size() < this.maxLinks) return true;
         this.counts.offersRefused++;
@@ -187,9 +188,9 @@ export class Neighbours {
     this.reannounceTimer = null;
     const n = this.freeSlots();
     if (n <= 0 || this.destroyed) return;
-    if (this.pendingOffers() > 0) {
+    if (n - this.pendingOffers() <= 0) {
       // offers of the last announce may still be answered: look again when they settled
-      this.reannounceTimer = this.timers.setTimeout(() => this.reannounce(), 1000);
+      this.reannounceTimer = this.timers.setTimeout(() => this.reannounce(), 500);
       return;
     }
     this.backoff++;

@@ -14,7 +14,8 @@ function ensureProcess() {
  * `onPeer(peer)` gets every peer (its `id` set) before it connects and may destroy it (no
  * RTCPeerConnection is made for a remote offer refused then); `numwant()` the free slots.
  */
-export function startTracker({ trackerUrl, infoHash, peerId, RTCPeerConnection, rtcConfig, peerOpts, numwant, onPeer, onWarning, allowPeer, offers, onAnswered }) {
+export function startTracker({ trackerUrl, infoHash, peerId, RTCPeerConnection, rtcConfig, peerOpts, numwant, onPeer, onWarning, allowPeer, offers, onAnswered,
+  now = () => Date.now(), offerGraceMs = 2500 }) {
   ensureProcess();
   const client = new Client({
     infoHash,
@@ -27,12 +28,12 @@ export function startTracker({ trackerUrl, infoHash, peerId, RTCPeerConnection, 
   });
   let created = 0;
   let unanswered = 0;
-  const pending = new Set(); // own offers not answered yet
+  const pending = new Map(); // own offers not answered yet -> when made
   const createPeer = (tracker, opts = {}) => {
     if (!opts.initiator && !allowPeer()) return refusedPeer();
     const peer = new RtcPeer({ RTCPeerConnection, config: rtcConfig, initiator: !!opts.initiator, onCreate: () => created++, ...peerOpts });
     if (peer.initiator) {
-      pending.add(peer);
+      pending.set(peer, now());
       peer.once('close', () => pending.delete(peer) && !peer.answered && unanswered++);
     }
     const onError = (err) => {
@@ -73,9 +74,16 @@ export function startTracker({ trackerUrl, infoHash, peerId, RTCPeerConnection, 
     get offersMade() {
       return offersMade;
     },
-    /** Own offers out and not answered. */
+    /**
+     * Own offers out, not answered, and young enough to be answered still: the tracker relays an
+     * answer within 1-2 s when it routed the offer, so an older one most likely went nowhere
+     * (it is still taken if its answer comes within the answer wait).
+     */
     get pendingOffers() {
-      return pending.size;
+      const t = now();
+      let n = 0;
+      for (const at of pending.values()) if (t - at < offerGraceMs) n++;
+      return n;
     },
     /** Own offers given up unanswered. */
     get offersUnanswered() {
