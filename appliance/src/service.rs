@@ -161,7 +161,10 @@ impl Service {
             Some((addr, _)) => format!("https://{}:{}/", discovery.ip(), addr.port()),
             None => discovery.viewer_url(discovery::By::Ip),
         };
-        let mut staff = admin::console_banner(&admin, &staff_url);
+        // Under systemd stdout is the journal (JOURNAL_STREAM): no password there; the image's
+        // banner unit shows it on the console.
+        let to_journal = std::env::var_os("JOURNAL_STREAM").is_some();
+        let mut staff = admin::console_banner_for(&admin, &staff_url, !to_journal);
         if let Some((_, fingerprint)) = &https {
             staff.push_str(&format!("HTTPS certificate SHA-256: {fingerprint}\n"));
         }

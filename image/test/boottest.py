@@ -7,8 +7,9 @@ Checks, over two boots of the same disk:
           after READY=1) with its watchdog, its own user and only CAP_NET_BIND_SERVICE, the
           root is read-only, /data is writable and was grown to the end of the disk, the first
           boot generated the admin password and printed URL + password on the console (and
-          not in the journal); then the config on /data is changed (new HTTP port) and the
-          box reboots.
+          not in the journal), staff log in over HTTPS with the banner's password and the
+          certificate's fingerprint matches the banner, plain /admin redirects without a
+          challenge; then the config on /data is changed (new HTTP port) and the box reboots.
   boot 2: the service answers on the port from /data's config, the admin password is the
           same, the boot id differs.
 
@@ -16,10 +17,13 @@ usage: boottest.py <image-dir>   (holds disk.img, vmlinuz, initrd.img from mkima
 Prints each check and the measured times; exits non-zero on the first failure.
 """
 
+import base64
+import hashlib
 import http.client
 import os
 import re
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -28,6 +32,7 @@ BOOT_TIMEOUT_S = 300
 CMD_TIMEOUT_S = 180
 PORT_IMAGE = 80
 PORT_CHANGED = 8081
+PORT_HTTPS = 443
 
 
 class CheckFailed(Exception):
@@ -60,6 +65,21 @@ def http_get(port, path, headers=None, timeout=2.0):
         return result
     except (OSError, http.client.HTTPException):
         return None
+
+
+def https_get(port, path, headers=None, timeout=5.0):
+    """GET over HTTPS (any certificate): (status, headers dict, body, certificate DER)."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout, context=ctx)
+    conn.request("GET", path, headers=headers or {})
+    resp = conn.getresponse()
+    body = resp.read(4096)
+    der = conn.sock.getpeercert(binary_form=True)
+    result = (resp.status, {k.lower(): v for k, v in resp.getheaders()}, body, der)
+    conn.close()
+    return result
 
 
 def wait_healthz(port, deadline):
@@ -235,7 +255,7 @@ def check_first_boot_console(sh, console_log):
     while time.monotonic() < deadline:
         with open(console_log, errors="replace") as f:
             text = f.read()
-        if "Admin password:" in text:
+        if "Admin password:" in text and "HTTPS certificate SHA-256:" in text:
             break
         time.sleep(0.5)
     check(f"Admin password: {pw}" in text, "console shows the admin password")
@@ -243,7 +263,22 @@ def check_first_boot_console(sh, console_log):
           "console shows the viewer URL by IP address")
     rc, _ = sh.run(f"journalctl -b --no-pager | grep -qF -- '{pw}'")
     check(rc == 1, "the admin password is not in the journal")
-    return pw
+    return pw, text
+
+
+def check_staff_login(ports, pw, console):
+    """Staff log in over HTTPS with the banner's password; the certificate is the banner's."""
+    auth = "Basic " + base64.b64encode(f"staff:{pw}".encode()).decode()
+    r = http_get(ports[PORT_IMAGE], "/admin", headers={"Authorization": auth})
+    check(r is not None and r[0] == 308 and "www-authenticate" not in r[1]
+          and r[1].get("location", "").startswith("https://"),
+          f"plain /admin redirects to HTTPS without a challenge ({r and r[0]})")
+    status, _, _, der = https_get(ports[PORT_HTTPS], "/admin/data.json", headers={"Authorization": auth})
+    check(status == 200, f"the banner's password logs in over HTTPS ({status})")
+    digest = hashlib.sha256(der).hexdigest().upper()
+    fingerprint = ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
+    check(f"HTTPS certificate SHA-256: {fingerprint}" in console,
+          "the console shows the served certificate's fingerprint")
 
 
 # ENABLE WHEN THE TRACKER LANDS: set to True once the router sends `/announce` to the tracker.
@@ -273,7 +308,8 @@ def first_boot(sh, ports, console_log):
     check_system_running(sh)
     check_service(sh)
     check_filesystems(sh)
-    pw = check_first_boot_console(sh, console_log)
+    pw, console = check_first_boot_console(sh, console_log)
+    check_staff_login(ports, pw, console)
     _, boot_id = sh.run("cat /proc/sys/kernel/random/boot_id")
     rc, _ = sh.run(f"sed -i 's/^listen = .*/listen = \"0.0.0.0:{PORT_CHANGED}\"/' "
                    "/data/venuebox.toml && grep -q ':8081' /data/venuebox.toml && sync")
@@ -296,7 +332,7 @@ def second_boot(sh, ports, boot_id, pw):
 
 
 def main(img):
-    ports = {PORT_IMAGE: free_port(), PORT_CHANGED: free_port()}
+    ports = {PORT_IMAGE: free_port(), PORT_CHANGED: free_port(), PORT_HTTPS: free_port()}
     sock_path = f"{img}/shell.sock"
     console_log = f"{img}/console.log"
     for p in (sock_path, console_log):

@@ -5,6 +5,7 @@
 // scripts/test.d/40-seeder-interop.sh (BOX_BIN, SEEDER_HOST).
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
+import https from 'node:https'
 import WebSocket from 'ws'
 import { HOST, newClient, download } from './seeder-box.mjs'
 import { startDemoBox } from './demo-box.mjs'
@@ -19,9 +20,15 @@ const httpBytes = async (url) => Buffer.from(await (await fetch(`${BASE}${url}`)
 /** The staff page's figure of the box's egress in bytes (HTTP bodies + WebRTC seeder). */
 const staffEgress = async () => {
   const auth = `Basic ${Buffer.from('staff:interop-test-password').toString('base64')}`
-  const res = await fetch(`${BASE}/admin/data.json`, { headers: { Authorization: auth } })
+  // The staff page is HTTPS only (plain /admin redirects); the box's certificate is self-signed.
+  const res = await new Promise((resolve, reject) => {
+    https.get(`https://${HOST}:${PORT + 443}/admin/data.json`, { headers: { Authorization: auth }, rejectUnauthorized: false }, (r) => {
+      let body = ''
+      r.on('data', (d) => { body += d }).on('end', () => resolve({ status: r.statusCode, body }))
+    }).on('error', reject)
+  })
   assert.equal(res.status, 200, 'staff login')
-  const egress = (await res.json()).egress_bytes
+  const egress = JSON.parse(res.body).egress_bytes
   assert.equal(typeof egress, 'number', 'data.json has egress_bytes')
   return egress
 }

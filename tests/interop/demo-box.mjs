@@ -6,13 +6,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-/** Spawns `BOX_BIN --config <file> --demo` listening on `host:port`; returns the child. */
+/** Spawns `BOX_BIN --config <file> --demo` listening on `host:port` (HTTPS, for the staff page,
+ * on `port + 443`); returns the child. */
 export function startDemoBox ({ host, port, extra = '' }) {
   const dir = mkdtempSync(join(tmpdir(), 'vb-box-'))
   const config = join(dir, 'venuebox.toml')
   writeFileSync(config, `
 [http]
 listen = "${host}:${port}"
+https_listen = "${host}:${port + 443}"
 [discovery]
 mdns = false
 [admin]

@@ -56,6 +56,21 @@ pub async fn sample(admin: Arc<Admin>, reports: Arc<Reports>, shutdown: Cancella
 
 /// The lines printed on the console at start: where the staff page is and how to log in.
 pub fn console_banner(admin: &Admin, url: &str) -> String {
+    console_banner_for(admin, url, true)
+}
+
+/// The banner; without the password when `show_password` is false (stdout is the journal).
+pub fn console_banner_for(admin: &Admin, url: &str, show_password: bool) -> String {
+    if !show_password {
+        let kept = match &admin.auth.source {
+            auth::PasswordSource::File(p) => format!(" (kept in {})", p.display()),
+            _ => String::new(),
+        };
+        return format!(
+            "Staff page: {url}admin  user: {}  password: not shown in the journal{kept}\n",
+            auth::USER
+        );
+    }
     let how = match &admin.auth.source {
         auth::PasswordSource::Config => "the password set in admin.password".to_owned(),
         auth::PasswordSource::Environment => "the password in VENUEBOX_ADMIN_PASSWORD".to_owned(),

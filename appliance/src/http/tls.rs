@@ -19,6 +19,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub const CERT_FILE: &str = "tls-cert.pem";
 /// Its private key (mode 0600).
 pub const KEY_FILE: &str = "tls-key.pem";
+/// The certificate's fingerprint as the console shows it, for the image's boot banner.
+pub const FINGERPRINT_FILE: &str = "tls-cert.sha256";
 /// What it was made for: its names and its expiry (Unix seconds), one per line.
 pub const INFO_FILE: &str = "tls-cert.info";
 /// Lifetime of a generated certificate.
@@ -60,6 +62,9 @@ pub fn load(http: &HttpConfig, state_dir: &Path, names: &[String]) -> anyhow::Re
         read_pem(&http.tls_cert, &http.tls_key)?
     };
     let fingerprint = fingerprint(chain.first().context("the certificate file holds no certificate")?);
+    if let Err(e) = std::fs::write(state_dir.join(FINGERPRINT_FILE), format!("{fingerprint}\n")) {
+        tracing::debug!(error = %e, "cannot keep the certificate fingerprint for the banner");
+    }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
@@ -117,11 +122,18 @@ fn generated(dir: &Path, names: &[String]) -> anyhow::Result<Pair> {
     params.not_after = ymd(day(expires));
     let pair = rcgen::KeyPair::generate()?;
     let made = params.self_signed(&pair)?;
-    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
-    write_private(&key, pair.serialize_pem().as_bytes())?;
-    std::fs::write(&cert, made.pem())?;
-    std::fs::write(&info, format!("{wanted}\n{}\n", expires.as_secs()))?;
-    read_pem(&cert, &key)
+    let kept = (|| {
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+        write_private(&key, pair.serialize_pem().as_bytes())?;
+        std::fs::write(&cert, made.pem())?;
+        std::fs::write(&info, format!("{wanted}\n{}\n", expires.as_secs()))
+    })();
+    if let Err(e) = kept {
+        tracing::warn!(dir = %dir.display(), error = %e,
+            "cannot keep the HTTPS certificate; using one valid until restart");
+    }
+    let key = PrivateKeyDer::try_from(pair.serialize_der()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((vec![made.der().clone()], key))
 }
 
 /// Writes a file readable by its owner only, replacing any old one.
