@@ -4,7 +4,7 @@
 # box egress / bitrate, segment -> playable p50/p95, startup, stall ratio, box CPU and RSS,
 # tracker messages/s as a Markdown row (docs/BENCHMARKS.md "Swarm benchmark and faults").
 #   AUDIENCE=browsers:4 | node:50 | sim:1000 | engine:100   (default sim:50)
-#   SECS=60                                     measured seconds (engine: > 120 adds a row a minute)
+#   SECS=60                                     measured seconds (engine, browsers: > 120 adds a row a minute)
 #   FAULT=obs-drop | garbage | churn | sigkill | r2-down  (optional; R2_DOWN_SECS, default 300)
 #   PROFILE=release                             the box's release build (default: debug)
 #   BOX_BIN=path                                run this build of the service instead (no cargo build)
@@ -14,7 +14,8 @@
 #                                               2; 0: in the driver's process, no veth figure)
 # sim mode models the WebRTC transport between simulated viewers (docs/decisions/1000); engine
 # mode runs N copies of the viewer's live-mesh engine (viewer/src/mesh) with real WebRTC between
-# them, in the namespace's gateway side so the box's egress is also counted on its veth.
+# them, in the namespace's gateway side so the box's egress is also counted on its veth; browser
+# mode runs Debian Chromium there too (tests/swarm/chromium-gw.sh), per-viewer figures from the page.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/lib.sh
@@ -36,9 +37,12 @@ trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; netns_down "$ns"' EXIT
 trap 'exit 143' TERM INT
 netns_up "$ns"
 case "${AUDIENCE:-sim:50}" in
-  engine:*)
-    # Engines run on the gateway side (198.18.0.2): the box's egress to them crosses the veth.
+  engine:*|browsers:*)
+    # Engines and browsers run on the gateway side (198.18.0.2): the box's egress to them crosses
+    # the veth, whose box side (VB_VETH) the driver samples. Chromium also gets a default route
+    # there (to the box: nothing leaves the two namespaces), as the box's side has one.
     export VB_GW_NS="$ns-gw" VB_VETH="${ns:0:10}-a"
+    case "${AUDIENCE}" in browsers:*) ip -n "$VB_GW_NS" route add default via 198.18.0.1 ;; esac
     ;;
 esac
 echo "uptime: $(uptime)"

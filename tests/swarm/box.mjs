@@ -109,7 +109,7 @@ function obsClip({ video, audio }) {
   return file;
 }
 
-/** Bytes sent and received on `dev` (this process's network namespace), or null. */
+/** Bytes sent and received, and packets sent, on `dev` (this process's network namespace), or null. */
 export function ifaceCounters(dev = process.env.VB_VETH) {
   if (!dev) return null;
   try {
@@ -117,7 +117,7 @@ export function ifaceCounters(dev = process.env.VB_VETH) {
       const [name, rest] = line.split(':');
       if (name?.trim() !== dev) continue;
       const f = rest.trim().split(/\s+/).map(Number);
-      return { rx: f[0], tx: f[8] };
+      return { rx: f[0], tx: f[8], txPackets: f[9] };
     }
   } catch {
     // no such file outside Linux

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startBox, BOX, SIGNAL, TRACKER } from './box.mjs';
 import { load } from './deps.mjs';
-import { figures, row, HEADER, faultView, engineSpan, engineRow, ENGINE_HEADER } from './report.mjs';
+import { figures, row, HEADER, faultView, engineSpan, engineRow, ENGINE_HEADER, BROWSER_HEADER, browserRow, browserViewers, BROWSER_VIEWER_HEADER, browserViewerRow } from './report.mjs';
 import { runFault, garbageClients, churn } from './faults.mjs';
 
 const [kind, count] = (process.env.AUDIENCE || 'sim:50').split(':');
@@ -17,6 +17,8 @@ const FAULT = process.env.FAULT || '';
 const RESULTS = process.env.RESULTS_DIR || new URL('../../target/swarm-bench', import.meta.url).pathname;
 const minus = (a, b = {}) => Object.fromEntries(Object.entries(a).map(([k, x]) => [k, x - (b[k] || 0)]));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const f1x = (x) => (x === null || x === undefined ? '-' : x.toFixed(2));
+const ok = (b) => (b ? 'yes' : 'NO');
 // The engine audience's stream is 500 kbit/s unless told (issue 15: engine:100 on 2 cores).
 const STREAM_KBPS = Number(process.env.STREAM_KBPS || (kind === 'engine' ? 500 : 0));
 
@@ -80,10 +82,10 @@ try {
   loopDelay.enable();
   const atStart = await audience.figures(); // bytes count from here
   audience.mark?.();
-  // Engines: a snapshot of the viewers' figures a minute apart on long runs (one row per minute).
+  // Engines and browsers: a snapshot of the viewers' figures a minute apart on long runs (one row per minute).
   const snapshots = [{ t: t0, viewers: atStart }]; // the same span as the row's figures
   const minutes = (async () => {
-    if (kind !== 'engine' || SECS <= 120) return;
+    if (!['engine', 'browsers'].includes(kind) || SECS <= 120) return;
     for (let k = 1; t0 + k * 60000 <= t0 + SECS * 1000 - 5000; k++) {
       await sleep(Math.max(0, t0 + k * 60000 - Date.now()));
       if (stopSampling.now) return;
@@ -99,6 +101,7 @@ try {
     before = await audience.figures();
     console.error(`fault ${FAULT} at ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     fault = await runFault(FAULT, { box, audience, ctx, n: N });
+    audience.noteFault?.(fault);
   }
   await sleep(Math.max(0, t0 + SECS * 1000 - Date.now()));
   stopSampling.now = true;
@@ -138,6 +141,11 @@ try {
   if (out.faultView) {
     const v = out.faultView;
     console.log(`fault ${v.name}: ${v.detail}; ${v.stalledViewers}/${v.viewers} viewers stalled, ${v.stallS.toFixed(1)} s of stall in all; ${v.resumed} resumed, next segment ${v.recoverP50S?.toFixed(2)} s (median) / ${v.recoverMaxS?.toFixed(2)} s (max) after the fault ended${v.longestFreezeMaxS !== null ? `; longest playhead freeze (page probe) ${v.longestFreezeMaxS.toFixed(2)} s` : ''}`);
+    if (v.perViewer?.length) {
+      console.log(`fault ${v.name}, what the viewers saw (from the fault's start; it lasted ${((v.endAt - v.startAt) / 1000).toFixed(1)} s): playing again after ${v.playingAgainP50S?.toFixed(1) ?? '-'} s (median) / ${v.playingAgainMaxS?.toFixed(1) ?? '-'} s (max)`);
+      console.log('| viewer | stall s (page) | longest playhead freeze | playing again after | signaling reconnects | viewer links before -> now (links opened since) | PCs created since |\n| --- | --- | --- | --- | --- | --- | --- |');
+      for (const p of v.perViewer) console.log(`| ${p.id} | ${p.stallS.toFixed(1)} | ${p.freezeS.toFixed(1)} s${p.stillFrozen ? ' (still frozen)' : ''} | ${p.playingAgainS === null ? 'not yet' : p.playingAgainS === 0 ? 'kept playing' : `${p.playingAgainS.toFixed(1)} s`} | ${p.signalReconnects} | ${p.linksBefore ?? '-'} -> ${p.linksNow ?? '-'} (${p.linksOpenedAfter ?? '-'}${p.meshRestarted ? ', new mesh session' : ''}) | ${p.pcsAfter} |`);
+    }
   }
   console.log(`driver process (audience${kind === 'sim' ? ' simulation' : ' control'}) CPU: ${driverCpuPct.toFixed(0)} % of one core, event-loop delay p50 ${driverLagMs.p50.toFixed(0)} ms / p99 ${driverLagMs.p99.toFixed(0)} ms / max ${driverLagMs.max.toFixed(0)} ms; load average ${out.uptime}`);
   if (kind === 'sim') {
@@ -177,6 +185,51 @@ try {
     console.log(`engine counters: ${JSON.stringify(out.engine.counters)}`);
     console.log(`engine processes: ${out.engine.procs.map((p) => (p.inDriver ? 'in the driver' : `pid ${p.pid} CPU ${p.cpuPct.toFixed(0)} %, loop delay p50 ${p.lagP50Ms.toFixed(0)} / p99 ${p.lagP99Ms.toFixed(0)} / max ${p.lagMaxMs.toFixed(0)} ms, RSS ${p.rssMB.toFixed(0)} MB`)).join('; ')}`);
     for (const p of out.engine.procs) if (p.warnings && Object.keys(p.warnings).length) console.log(`engine warnings (pid ${p.pid}): ${JSON.stringify(p.warnings)}`);
+  }
+  if (kind === 'browsers') {
+    snapshots.push({ t: tEnd, viewers: rawViewers });
+    const span = (a, b) => engineSpan({ a: a.viewers, b: b.viewers, ta: a.t, tb: b.t, samples, bitrateBps: f.bitrateBps });
+    const whole = span(snapshots[0], snapshots.at(-1));
+    const perMinute = snapshots.length > 2 ? snapshots.slice(1).map((s, i) => span(snapshots[i], s)) : [];
+    const pv = browserViewers(atStart, rawViewers, t0, tEnd);
+    // Summed over samples: a restarted box (FAULT=sigkill) counts from zero again.
+    const sigDelta = (k) => samples.reduce((a, x, i) => (i && x.status && samples[i - 1].status ? a + Math.max(0, (x.status.signal?.[k] || 0) - (samples[i - 1].status.signal?.[k] || 0)) : a), 0);
+    const refused = rawViewers.reduce((a, v) => a + (v.refused || 0), 0);
+    out.browsers = { onGateway: !!audience.onGateway, whole, perMinute, perViewer: pv,
+      signalRejectedInRun: sigDelta('rejected_messages_total'), signalClosedAbuseInRun: sigDelta('closed_abuse_total'),
+      pageRefused: refused, pageRefusedText: rawViewers.find((v) => v.refusedText)?.refusedText || null,
+      viewers: rawViewers.map(({ playable, playableAt, completedAt, latencyAt, ...v }) => v) };
+    console.log(BROWSER_HEADER);
+    console.log(browserRow(`${Math.round(whole.secs)} s`, whole));
+    perMinute.forEach((m, i) => console.log(browserRow(`minute ${i + 1}${m.secs < 55 ? ` (${Math.round(m.secs)} s)` : ''}`, m)));
+    console.log(BROWSER_VIEWER_HEADER);
+    pv.rows.forEach((r) => console.log(browserViewerRow(r)));
+    console.log(browserViewerRow(pv.median));
+    const e = whole.egress;
+    const mb = (x) => (x / 1e6).toFixed(2);
+    const rate = (x) => `${((x * 8) / whole.secs / 1e6).toFixed(2)} Mbit/s`;
+    console.log(`box egress by its counters: ${mb(e.counters)} MB, ${rate(e.counters)} (HTTP segment bodies ${mb(e.http)}, per-segment seeder ${mb(e.seederSegments)}, live-mesh seeder frames ${mb(e.mesh)}); stream ${((f.bitrateBps || 0) / 1e6).toFixed(2)} Mbit/s`);
+    if (e.veth === null) {
+      console.log("box egress on the veth: n/a (no VB_VETH: the browsers share the box's namespace, nothing they get crosses the veth)");
+    } else {
+      const httpHeaders = Math.max(0, e.wire.segments - e.http);
+      // Per packet: Ethernet 14 + IPv4 20 + TCP 32 (timestamps) or UDP 8; a data-channel packet
+      // of the box seeder (webrtc-rs: SCTP packets of at most 1228 B, so at most 1200 B of user
+      // data) also carries DTLS (13 header + 8 nonce + 16 tag, AES-GCM) and SCTP (12 common
+      // header + 16 DATA chunk header): 107 B in all, on at least mesh bytes / 1200 packets. The
+      // veth counts TCP before segmentation (GSO), so the TCP packets' headers are undercounted.
+      const meanPacket = e.vethPackets ? e.veth / e.vethPackets : 0;
+      const dcPackets = Math.min(e.vethPackets, Math.ceil(e.mesh / 1200));
+      const headers = dcPackets * 107 + (e.vethPackets - dcPackets) * 66;
+      const rest = e.veth - e.counters - e.wire.playlists - e.wire.other - e.signaling - e.wire.tracker - httpHeaders - headers;
+      console.log(`box egress on the veth (box side, tx): ${mb(e.veth)} MB, ${rate(e.veth)}, ${e.vethPackets} packets of ${meanPacket.toFixed(0)} B on average; veth / counters ${(e.veth / e.counters).toFixed(3)}`);
+      console.log(`  the gap ${mb(e.veth - e.counters)} MB (${(((e.veth - e.counters) / e.counters) * 100).toFixed(1)} % of the counters): playlists ${mb(e.wire.playlists)} MB, HTTP response headers ${mb(httpHeaders)} MB and other HTTP ${mb(e.wire.other)} MB (${e.httpRequests} requests), signaling frames ${mb(e.signaling)} MB, tracker frames ${mb(e.wire.tracker)} MB (all as the pages counted them); packet framing ~${mb(headers)} MB (>= ${dcPackets} data-channel packets x 107 B: Ethernet/IP/UDP + DTLS + SCTP; ${e.vethPackets - dcPackets} others x 66 B: Ethernet/IP/TCP, counted before GSO segmentation); left unexplained ${mb(rest)} MB (${((rest / e.counters) * 100).toFixed(1)} %: data-channel packets below 1200 B, SCTP SACKs and retransmissions, STUN consent checks, TCP headers hidden by GSO, WebSocket framing)`);
+    }
+    const med = pv.median;
+    if (!FAULT) console.log(`issue 15 checks (${kind}:${N}, ${Math.round(secs)} s measured): box egress on the veth ${f1x(whole.vethOverBitrate)}x the bitrate (<= 1.2x: ${ok(whole.vethOverBitrate !== null && whole.vethOverBitrate <= 1.2)}); stalls after start ${whole.stalls} (none: ${ok(whole.stalls === 0)}); start max ${f1x(f.startupMaxS)} s (<= 2 s: ${ok(f.startupMaxS !== null && f.startupMaxS <= 2)}); median latency behind live ${f1x(med.latencyP50S)} s (<= 7 s: ${ok(med.latencyP50S !== null && med.latencyP50S <= 7)}); RTCPeerConnections created ${f1x(whole.pcPerViewerMin)} per viewer-minute (<= 2: ${ok(whole.pcPerViewerMin !== null && whole.pcPerViewerMin <= 2)})`);
+    const agg = out.boxSignal || {};
+    console.log(`box's viewer aggregate: reporting ${agg.reporting ?? '-'} of ${agg.viewers ?? '-'} viewers; signaling messages the box rejected in the run ${out.browsers.signalRejectedInRun}, connections it closed for abuse ${out.browsers.signalClosedAbuseInRun}; the pages logged ${refused} refusals${out.browsers.pageRefusedText ? ` (${out.browsers.pageRefusedText})` : ''}`);
+    if (out.browsers.signalRejectedInRun > 0 && !agg.reporting) console.log("  -> the box refuses the page's stats reports: its ViewerStats does not know a field the page sends (BOX_BIN older than viewer/src/signal-msg.js?), and after repeated refusals it closes the viewer's signaling connection");
   }
   console.log(`bytes: ${JSON.stringify(f.bytes)}; box egress ${(f.egressBytes / 1e6).toFixed(1)} MB at ${(f.bitrateBps / 1e6).toFixed(2)} Mbit/s; box's viewer aggregate: ${JSON.stringify(out.boxSignal)}`);
   mkdirSync(RESULTS, { recursive: true });
