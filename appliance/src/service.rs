@@ -208,7 +208,7 @@ impl Service {
     /// generated certificate; returns its address and certificate fingerprint.
     async fn https_listener(
         state: &Arc<AppState>,
-    ) -> anyhow::Result<Option<(TcpListener, Arc<rustls::ServerConfig>, String)>> {
+    ) -> anyhow::Result<Option<(TcpListener, Arc<rustls::ServerConfig>, Arc<http::tls::CertStore>)>> {
         let config = state.config();
         let Some(addr) = config.http.https_addr() else {
             return Ok(None);
@@ -218,7 +218,7 @@ impl Service {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen for HTTPS on {addr}: {e}"))?;
-        Ok(Some((listener, tls.config, tls.fingerprint)))
+        Ok(Some((listener, tls.config, tls.certs)))
     }
 
     /// Sets how the configuration is read again on [`Control::Reload`], and the log handle.
@@ -347,14 +347,45 @@ async fn start_https(
     svc: &mut Service,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<Option<(SocketAddr, String)>> {
-    let Some((listener, tls, fingerprint)) = Service::https_listener(state).await? else {
+    let Some((listener, tls, certs)) = Service::https_listener(state).await? else {
         return Ok(None);
     };
     let addr = listener.local_addr()?;
     let _ = state.https_addr.set(addr);
     tracing::info!(%addr, "https ready");
     svc.spawn("https", http::serve_tls(listener, state.clone(), tls, shutdown.clone()));
+    let fingerprint = certs.fingerprint();
+    svc.spawn(
+        "https-certificate",
+        renew_certificate(state.clone(), certs, shutdown.clone()),
+    );
     Ok(Some((addr, fingerprint)))
+}
+
+/// Makes a new self-signed certificate when the box's addresses or name change (DHCP after
+/// start, an mDNS name conflict) and says so on the console.
+async fn renew_certificate(
+    state: Arc<AppState>,
+    certs: Arc<http::tls::CertStore>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let config = state.config();
+    let mut tick = tokio::time::interval(Duration::from_secs(config.discovery.address_check_secs));
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return Ok(()),
+            _ = tick.tick() => {}
+        }
+        let names = http::tls::box_names(&state.discovery.hostname());
+        match certs.refresh(&config.admin.state_dir, &names) {
+            Ok(Some(fingerprint)) => discovery::console::print_text(&format!(
+                "HTTPS certificate renewed for {}; SHA-256: {fingerprint}\n",
+                names.join(", ")
+            )),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot renew the HTTPS certificate"),
+        }
+    }
 }
 
 async fn start_producer(config: &Config, tasks: &mut Tasks, shutdown: &CancellationToken) -> anyhow::Result<Producer> {

@@ -30,10 +30,42 @@ pub const RENEW_BEFORE: Duration = Duration::from_secs(30 * 86_400);
 
 /// The listener's TLS setup.
 pub struct Tls {
-    /// For the acceptor (ALPN: HTTP/1.1 only).
+    /// For the acceptor (ALPN: HTTP/1.1 only); its certificate comes from `certs`.
     pub config: Arc<rustls::ServerConfig>,
-    /// SHA-256 of the leaf certificate, upper-case hex pairs joined by `:`.
-    pub fingerprint: String,
+    /// The certificate in use, replaced when the box's names change.
+    pub certs: Arc<CertStore>,
+}
+
+/// The certificate the listener presents: swapped in place when the box's names change, so
+/// the HTTPS listener keeps running.
+#[derive(Debug)]
+pub struct CertStore {
+    current: std::sync::RwLock<(Arc<rustls::sign::CertifiedKey>, String, Vec<String>)>,
+    generated: bool,
+}
+
+impl CertStore {
+    /// SHA-256 of the certificate in use (`AB:CD:...`).
+    pub fn fingerprint(&self) -> String {
+        self.current.read().unwrap_or_else(|p| p.into_inner()).1.clone()
+    }
+
+    /// Makes a new certificate when `names` differ from the current one's (generated
+    /// certificates only); returns its fingerprint when it did.
+    pub fn refresh(&self, state_dir: &Path, names: &[String]) -> anyhow::Result<Option<String>> {
+        if !self.generated || self.current.read().unwrap_or_else(|p| p.into_inner()).2 == names {
+            return Ok(None);
+        }
+        let (key, print) = certified(generated(state_dir, names)?, state_dir)?;
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = (key, print.clone(), names.to_vec());
+        Ok(Some(print))
+    }
+}
+
+impl rustls::server::ResolvesServerCert for CertStore {
+    fn resolve(&self, _: rustls::server::ClientHello<'_>) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        Some(self.current.read().unwrap_or_else(|p| p.into_inner()).0.clone())
+    }
 }
 
 /// The names a generated certificate covers: `localhost`, `<hostname>.local`, loopback and
@@ -56,26 +88,39 @@ pub fn box_names(hostname: &str) -> Vec<String> {
 /// Loads the configured certificate, or the generated one in `state_dir` (made or renewed as
 /// needed for `names`).
 pub fn load(http: &HttpConfig, state_dir: &Path, names: &[String]) -> anyhow::Result<Tls> {
-    let (chain, key) = if http.tls_cert.as_os_str().is_empty() {
+    let generated_here = http.tls_cert.as_os_str().is_empty();
+    let pair = if generated_here {
         generated(state_dir, names)?
     } else {
         read_pem(&http.tls_cert, &http.tls_key)?
     };
-    let fingerprint = fingerprint(chain.first().context("the certificate file holds no certificate")?);
-    if let Err(e) = std::fs::write(state_dir.join(FINGERPRINT_FILE), format!("{fingerprint}\n")) {
-        tracing::debug!(error = %e, "cannot keep the certificate fingerprint for the banner");
-    }
+    let (key, print) = certified(pair, state_dir)?;
+    let certs = Arc::new(CertStore {
+        current: std::sync::RwLock::new((key, print, names.to_vec())),
+        generated: generated_here,
+    });
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .context("certificate and key do not fit")?;
+        .with_cert_resolver(certs.clone());
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Tls {
         config: Arc::new(config),
-        fingerprint,
+        certs,
     })
+}
+
+/// The pair as rustls signs with it, and its fingerprint (also written for the boot banner).
+fn certified(pair: Pair, state_dir: &Path) -> anyhow::Result<(Arc<rustls::sign::CertifiedKey>, String)> {
+    let (chain, key) = pair;
+    let print = fingerprint(chain.first().context("the certificate file holds no certificate")?);
+    if let Err(e) = std::fs::write(state_dir.join(FINGERPRINT_FILE), format!("{print}\n")) {
+        tracing::debug!(error = %e, "cannot keep the certificate fingerprint for the banner");
+    }
+    let provider = rustls::crypto::ring::default_provider();
+    let key = rustls::sign::CertifiedKey::from_der(chain, key, &provider).context("certificate and key do not fit")?;
+    Ok((Arc::new(key), print))
 }
 
 /// SHA-256 of a DER certificate as `AB:CD:...`.
@@ -182,10 +227,14 @@ mod tests {
             .mode();
         assert_eq!(mode & 0o777, 0o600);
         let again = load(&http, dir.path(), &names("10.0.0.5")).unwrap();
-        assert_eq!(a.fingerprint, again.fingerprint, "kept across restarts");
+        assert_eq!(a.certs.fingerprint(), again.certs.fingerprint(), "kept across restarts");
         let moved = load(&http, dir.path(), &names("10.0.0.6")).unwrap();
-        assert_ne!(a.fingerprint, moved.fingerprint, "a new address, a new certificate");
-        assert_eq!(a.fingerprint.len(), 32 * 3 - 1);
+        assert_ne!(
+            a.certs.fingerprint(),
+            moved.certs.fingerprint(),
+            "a new address, a new certificate"
+        );
+        assert_eq!(a.certs.fingerprint().len(), 32 * 3 - 1);
     }
 
     #[test]
@@ -197,7 +246,20 @@ mod tests {
         let info = format!("{}\n{}\n", names("10.0.0.5").join("\n"), soon.as_secs());
         std::fs::write(dir.path().join(INFO_FILE), info).unwrap();
         let b = load(&http, dir.path(), &names("10.0.0.5")).unwrap();
-        assert_ne!(a.fingerprint, b.fingerprint);
+        assert_ne!(a.certs.fingerprint(), b.certs.fingerprint());
+    }
+
+    #[test]
+    fn a_running_listener_takes_a_new_certificate_when_the_names_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let tls = load(&HttpConfig::default(), dir.path(), &names("10.0.0.5")).unwrap();
+        let before = tls.certs.fingerprint();
+        assert_eq!(tls.certs.refresh(dir.path(), &names("10.0.0.5")).unwrap(), None);
+        let after = tls.certs.refresh(dir.path(), &names("10.0.0.7")).unwrap().unwrap();
+        assert_ne!(before, after);
+        assert_eq!(tls.certs.fingerprint(), after);
+        let file = std::fs::read_to_string(dir.path().join(FINGERPRINT_FILE)).unwrap();
+        assert_eq!(file.trim(), after, "the banner's file follows");
     }
 
     #[test]
