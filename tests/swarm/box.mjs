@@ -41,8 +41,11 @@ credentials_file = "/nonexistent"
 }
 
 function config(work, hls, uplink) {
+  // Every simulated viewer and engine shares one address (the namespace's other end): lift the
+  // per-address cap (64 on a real venue network) to the global one.
   return `${uplink ? uplinkConfig() : ''}[http]
 listen = "${HOST}:8080"
+max_connections_per_address = 4096
 [ingest]
 mode = "rtmp"
 hls_dir = "${hls}"
