@@ -189,7 +189,8 @@ test('a stream restart resumes playback; after the box is killed and restarted t
   // reconnected to the restarted box and fetched segments from it.
   await waitFor('a report of new bytes to the restarted box', async () => {
     const sig = await infra.signalStatus();
-    return sig.viewers.reporting >= 1 && sig.viewers.bytes_p2p + sig.viewers.bytes_http > 0;
+    const v = sig.viewers;
+    return v.reporting >= 1 && v.bytes_p2p + v.bytes_seeder + v.bytes_http > 0;
   }, 30000);
   await waitFor('playback after the box restart', async () => (await v.playback(beforeKill)).advancedS >= 12, 45000).catch((e) => {
     throw new Error(`${e.message}\n${dump(v)}`);
