@@ -128,6 +128,7 @@ impl Tracker {
             conn,
             left: None,
             complete: false,
+            answered: false,
             last_seen: now,
             recent: Default::default(),
             links: Default::default(),
@@ -164,6 +165,10 @@ impl Tracker {
             return self.fail(conn, Some(Action::Announce), Some(ih), reason.into());
         };
         swarm.pending.remove(&key);
+        if let Some(peer) = swarm.peers.get_mut(&from) {
+            // It took part in the swarm: from now on its holding claims count (0104).
+            peer.answered = true;
+        }
         let msg = ServerMessage::Answer(ForwardedAnswer {
             info_hash: ih,
             peer_id: from,

@@ -279,14 +279,17 @@ fn answers_to_relayed_offers_are_free_other_messages_are_limited() {
         rate_burst: 2,
         rate_per_sec: 1,
         max_strikes: 3,
-        peer_capacity: 30,
-        peer_max_offers: 30,
+        peer_capacity: 31,
+        peer_max_offers: 31,
         ..cfg()
     };
     let (mut t, t0) = tracker(c, 40);
-    // Peer 1 spends its burst joining; then 30 newcomers each relay an offer to it.
+    // Peer 1 spends its burst joining, answers the one offer of peer 34 (its holding claim
+    // counts from then on, docs/decisions/0104); then 30 newcomers each relay an offer to it.
     send(&mut t, t0, 1, &announce(1, 1, Some(Started), Some(0), 0));
     send(&mut t, t0, 1, &announce(1, 1, None, Some(0), 0));
+    let first = send(&mut t, t0, 34, &announce(1, 34, Some(Started), None, 1)).offers_to(1)[0].offer_id;
+    assert!(send(&mut t, t0, 1, &answer(1, 1, 34, first)).failures().is_empty());
     let mut relayed = Vec::new();
     for p in 2..32u8 {
         let d = send(&mut t, t0, u64::from(p), &announce(1, p, Some(Started), None, 1));
@@ -298,7 +301,7 @@ fn answers_to_relayed_offers_are_free_other_messages_are_limited() {
         let d = send(&mut t, t0, 1, &answer(1, 1, to.0[1], *offer_id));
         assert!(d.failures().is_empty() && d.closed.is_empty(), "{:?}", d.failures());
     }
-    assert_eq!(t.counters().answers_relayed, answered.len() as u64);
+    assert_eq!(t.counters().answers_relayed, answered.len() as u64 + 1);
     assert_eq!(t.counters().rate_limited, 0);
     // The bucket is still empty: anything else (an answer nobody asked for included) is refused.
     let d = send(&mut t, t0, 1, &answer(1, 1, 2, answered[0].1));

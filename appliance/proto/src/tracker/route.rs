@@ -6,12 +6,14 @@
 //!    spare capacity (fewer than `peer_capacity` offers routed to it within `load_window`),
 //!    what it holds (the whole segment, `left == 0`; then part of it, `left < length`, fewer
 //!    bytes left first; then nothing known), its current load, and a seeded random tie-break
-//!    so equal peers share the work.
+//!    so equal peers share the work. A holding claim counts only once the peer answered an
+//!    offer the tracker relayed to it in this swarm (0104); before that it holds `Nothing`.
 //! 2. The box's seeder (registered swarms only, while it holds fewer than `box_capacity`
 //!    unanswered offers in the swarm) gets one offer, placed first, when either
 //!    - the swarm is young: fewer than `box_first_peers` newcomers have had an offer routed to
 //!      the box (it seeds the first few so the swarm has the data), or
-//!    - nobody else can serve: no candidate holds any of the segment and has spare capacity.
+//!    - nobody else can serve: no candidate holds any of the segment (by a counted claim) and
+//!      has spare capacity.
 //! 3. Peers the newcomer exchanged an offer with within `offer_timeout` are skipped (they are
 //!    connected already; a second, crossing connection makes WebTorrent drop both).
 //! 4. The first `n` of that order get the offers, one each. Peers without data still get the
@@ -54,8 +56,13 @@ pub enum Holding {
     Nothing,
 }
 
-/// Classifies a peer given the torrent length when the box registered it.
+/// Classifies a peer given the torrent length when the box registered it. A claim counts only
+/// once the peer answered an offer the tracker relayed to it in this swarm (docs/decisions/0104):
+/// until then it is `Nothing`, whatever `left` or `completed` it announced.
 pub fn holding(peer: &Peer, length: Option<u64>) -> Holding {
+    if !peer.answered {
+        return Holding::Nothing;
+    }
     match (peer.left, length) {
         (Some(0), _) => Holding::Whole,
         _ if peer.complete => Holding::Whole,
@@ -89,7 +96,8 @@ pub fn choose_targets(
                 return None;
             }
             let full = load >= cfg.peer_capacity;
-            let left = p.left.unwrap_or(u64::MAX);
+            // An unproven claim does not even order peers among those holding nothing.
+            let left = p.left.filter(|_| p.answered).unwrap_or(u64::MAX);
             Some(((full, holding(p, length), left, load, rng.next_u64()), *id))
         })
         .collect();

@@ -1,6 +1,7 @@
 //! The live-aware routing policy (docs/decisions/0101) exercised through the pure core.
 use super::testkit::*;
 use super::*;
+use std::time::Instant;
 use AnnounceEvent::*;
 
 const IH: u8 = 0xA1;
@@ -26,6 +27,62 @@ fn join(t: &mut Tracker, now: std::time::Instant, p: u8, left: u64) {
     assert!(d.failures().is_empty(), "{:?}", d.failures());
 }
 
+/// Makes each of `peers` answer an offer the tracker relayed to it, as a real holder does, so
+/// that its holding claim counts (docs/decisions/0104): a passer-by offers to every member and
+/// the box, the peers answer, the passer-by leaves. Returns one load window later, when those
+/// offers no longer count as anyone's load.
+fn prove(t: &mut Tracker, now: Instant, peers: &[u8]) -> Instant {
+    const PASSER: u8 = 250;
+    assert!(t.open(now, ConnId(u64::from(PASSER))));
+    let n = t.swarms[&id(IH)].peers.len() + 1;
+    let d = send(
+        t,
+        now,
+        u64::from(PASSER),
+        &announce(IH, PASSER, Some(Started), Some(LEN), n),
+    );
+    for &p in peers {
+        let offer = d.offers_to(u64::from(p));
+        assert_eq!(offer.len(), 1, "peer {p} got the passer-by's offer");
+        let d = send(t, now, u64::from(p), &answer(IH, p, PASSER, offer[0].offer_id));
+        assert!(d.failures().is_empty(), "{:?}", d.failures());
+    }
+    send(t, now, u64::from(PASSER), &announce(IH, PASSER, Some(Stopped), None, 0));
+    t.close(ConnId(u64::from(PASSER)));
+    now + t.config().load_window
+}
+
+#[test]
+fn a_fake_holder_neither_ranks_first_nor_keeps_the_box_out() {
+    let cfg = TrackerConfig {
+        box_first_peers: 0,
+        ..TrackerConfig::default()
+    };
+    let (mut t, t0) = registered(cfg, 10);
+    // Peer 1 claims the whole segment without having taken part in the swarm.
+    let d = send(&mut t, t0, 1, &announce(IH, 1, Some(Completed), Some(0), 0));
+    assert!(d.failures().is_empty(), "{:?}", d.failures());
+    let d = send(&mut t, t0, 2, &announce(IH, 2, Some(Started), Some(LEN), 1));
+    assert_eq!(d.box_offers.len(), 1, "an unproven claim is not someone who can serve");
+    assert!(d.offers_to(1).is_empty(), "the box's seeder ranks before the claim");
+    // Peer 4 holds part of it and answers an offer relayed to it: its claim counts.
+    join(&mut t, t0, 4, 500);
+    let d = send(&mut t, t0, 3, &announce(IH, 3, Some(Started), Some(LEN), 4));
+    let (to_1, to_4) = (d.offers_to(1)[0].offer_id, d.offers_to(4)[0].offer_id);
+    send(&mut t, t0, 4, &announce_answer(4, 3, to_4));
+    let d = send(&mut t, t0, 5, &announce(IH, 5, Some(Started), Some(LEN), 1));
+    assert_eq!(d.offers_to(4).len(), 1, "a proven part ranks before an unproven whole");
+    assert!(d.offers_to(1).is_empty() && d.box_offers.is_empty());
+    // Once peer 1 answers an offer relayed to it, its claim counts too.
+    send(&mut t, t0, 1, &announce_answer(1, 3, to_1));
+    let d = send(&mut t, t0, 6, &announce(IH, 6, Some(Started), Some(LEN), 1));
+    assert_eq!(d.offers_to(1).len(), 1, "a proven whole ranks first");
+}
+
+fn announce_answer(peer: u8, to: u8, offer_id: OfferId) -> String {
+    answer(IH, peer, to, offer_id)
+}
+
 #[test]
 fn the_box_seeds_the_first_few_newcomers_then_stays_out() {
     let (mut t, t0) = registered(TrackerConfig::default(), 10);
@@ -35,7 +92,8 @@ fn the_box_seeds_the_first_few_newcomers_then_stays_out() {
     let d = send(&mut t, t0, 2, &announce(IH, 2, Some(Started), Some(LEN), 5));
     assert_eq!(d.box_offers.len(), 1, "second newcomer: the swarm is still young");
     assert_eq!(d.offers_to(1).len(), 1, "remaining offers reach the other leecher");
-    // Peer 1 finished: from now on it serves, not the box.
+    // Peer 1 answers that offer and finished: from now on it serves, not the box.
+    send(&mut t, t0, 1, &answer(IH, 1, 2, d.offers_to(1)[0].offer_id));
     send(&mut t, t0, 1, &announce(IH, 1, Some(Completed), Some(0), 0));
     let d = send(&mut t, t0, 3, &announce(IH, 3, Some(Started), Some(LEN), 1));
     assert!(d.box_offers.is_empty());
@@ -53,7 +111,8 @@ fn holders_then_most_complete_peers_come_first() {
     join(&mut t, t0, 2, 900); // a little
     join(&mut t, t0, 3, 0); // whole
     join(&mut t, t0, 4, 100); // most
-    let d = send(&mut t, t0, 5, &announce(IH, 5, Some(Started), Some(LEN), 3));
+    let t1 = prove(&mut t, t0, &[2, 3, 4]);
+    let d = send(&mut t, t1, 5, &announce(IH, 5, Some(Started), Some(LEN), 3));
     let order: Vec<u64> = d
         .sent
         .iter()
@@ -75,14 +134,15 @@ fn a_busy_holder_is_skipped_until_its_load_window_passes() {
     let (mut t, t0) = registered(cfg, 10);
     join(&mut t, t0, 1, 0);
     join(&mut t, t0, 2, 500);
+    let t1 = prove(&mut t, t0, &[1, 2]);
     for p in [5u8, 6] {
-        let d = send(&mut t, t0, u64::from(p), &announce(IH, p, Some(Started), Some(LEN), 1));
+        let d = send(&mut t, t1, u64::from(p), &announce(IH, p, Some(Started), Some(LEN), 1));
         assert_eq!(d.offers_to(1).len(), 1);
     }
-    let d = send(&mut t, t0, 7, &announce(IH, 7, Some(Started), Some(LEN), 1));
+    let d = send(&mut t, t1, 7, &announce(IH, 7, Some(Started), Some(LEN), 1));
     assert_eq!(d.offers_to(1).len(), 0, "holder is at capacity");
     assert_eq!(d.offers_to(2).len(), 1, "the partial holder serves instead");
-    let later = t0 + window;
+    let later = t1 + window;
     let d = send(&mut t, later, 8, &announce(IH, 8, Some(Started), Some(LEN), 1));
     assert_eq!(d.offers_to(1).len(), 1, "capacity is back after the window");
 }
@@ -100,11 +160,12 @@ fn the_box_serves_when_nobody_else_can() {
     assert_eq!(d.box_offers.len(), 1, "only empty leechers: the box serves");
     assert_eq!(d.offers_to(1).len(), 1, "and the leechers meet each other");
     join(&mut t, t0, 3, 0);
-    let d = send(&mut t, t0, 4, &announce(IH, 4, Some(Started), Some(LEN), 1));
+    let t1 = prove(&mut t, t0, &[3]);
+    let d = send(&mut t, t1, 4, &announce(IH, 4, Some(Started), Some(LEN), 1));
     assert!(d.box_offers.is_empty());
     assert_eq!(d.offers_to(3).len(), 1);
     // The holder is now at capacity: nobody with data has room, the box steps in again.
-    let d = send(&mut t, t0, 5, &announce(IH, 5, Some(Started), Some(LEN), 1));
+    let d = send(&mut t, t1, 5, &announce(IH, 5, Some(Started), Some(LEN), 1));
     assert_eq!(d.box_offers.len(), 1);
 }
 
@@ -177,16 +238,17 @@ fn ties_are_spread_over_equal_peers() {
     for p in 1..=4u8 {
         join(&mut t, t0, p, 0);
     }
+    let t1 = prove(&mut t, t0, &[1, 2, 3, 4]);
     let mut hits = [0usize; 5];
     for p in 10..40u8 {
-        let d = send(&mut t, t0, u64::from(p), &announce(IH, p, Some(Started), Some(LEN), 1));
+        let d = send(&mut t, t1, u64::from(p), &announce(IH, p, Some(Started), Some(LEN), 1));
         let (c, _) = d
             .sent
             .iter()
             .find(|(_, m)| matches!(m, ServerMessage::Offer(_)))
             .unwrap();
         hits[c.0 as usize] += 1;
-        send(&mut t, t0, u64::from(p), &announce(IH, p, Some(Stopped), None, 0));
+        send(&mut t, t1, u64::from(p), &announce(IH, p, Some(Stopped), None, 0));
     }
     // Least-loaded first: 30 offers over 4 equal holders land 7 or 8 each.
     assert!(hits[1..].iter().all(|h| (7..=8).contains(h)), "{hits:?}");
@@ -233,9 +295,10 @@ fn no_peer_gets_more_than_the_hard_cap_of_offers_per_window() {
     let window = cfg.load_window;
     let (mut t, t0) = registered(cfg, 100);
     join(&mut t, t0, 1, 0); // the only holder
+    let t1 = prove(&mut t, t0, &[1]);
     let mut to_holder = 0;
     for p in 10..60u8 {
-        let d = send(&mut t, t0, u64::from(p), &announce(IH, p, Some(Started), Some(LEN), 5));
+        let d = send(&mut t, t1, u64::from(p), &announce(IH, p, Some(Started), Some(LEN), 5));
         to_holder += d.offers_to(1).len();
         let got = d
             .sent
@@ -252,6 +315,6 @@ fn no_peer_gets_more_than_the_hard_cap_of_offers_per_window() {
         to_holder, 4,
         "the holder got its hard cap, the rest went to other peers"
     );
-    let d = send(&mut t, t0 + window, 99, &announce(IH, 99, Some(Started), Some(LEN), 1));
+    let d = send(&mut t, t1 + window, 99, &announce(IH, 99, Some(Started), Some(LEN), 1));
     assert_eq!(d.offers_to(1).len(), 1, "the holder is offered again after the window");
 }

@@ -40,6 +40,10 @@ pub struct Peer {
     pub left: Option<u64>,
     /// Counted as a seeder.
     pub complete: bool,
+    /// It answered an offer the tracker relayed to it in this swarm. Until then its `left`
+    /// and `completed` claims rank nothing (docs/decisions/0104): a client can claim
+    /// `left: 0` without holding a byte.
+    pub answered: bool,
     /// Last announce.
     pub last_seen: Instant,
     /// When recent offers were routed to it (load).
