@@ -15,4 +15,7 @@ cargo build -q -p venuebox
 ns="vbv$$"
 trap 'netns_down "$ns"' EXIT
 netns_up "$ns"
+# A hostile device and a prober, each with its own address (the box's caps are per address).
+ip -n "$ns" addr add 198.18.0.3/32 dev lo
+ip -n "$ns" addr add 198.18.0.4/32 dev lo
 ip netns exec "$ns" node --test --test-concurrency=1 tests/viewer/browser.test.mjs

@@ -3,11 +3,14 @@
 // pieces pushed by the box's seeder through the live mesh; viewers get pieces from each other
 // through the mesh over a few long-lived peer connections (not per segment); with P2P blocked
 // playback goes on over HTTP without stalls; a stream restart resumes; a killed and restarted
-// box is rejoined and the mesh rebuilt.
+// box is rejoined and the mesh rebuilt; a fresh viewer joins and plays while another address
+// holds thousands of sockets to the box (issue 17).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startInfra, BOX, SIGNAL, REFUSING_TRACKER, R2_VIEWER, waitFor, boxStatus } from './lib/infra.mjs';
+import { HOST, PORT, FLOOD_HOST, PROBE_HOST } from './lib/infra.mjs';
 import { openViewer } from './lib/browser.mjs';
+import { startFlood, timedGet, percentile } from './lib/flood.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const viewerUrl = (extra = '') => `${BOX}/?signal=${encodeURIComponent(SIGNAL)}${extra}`;
@@ -169,6 +172,53 @@ test('P2P blocked (tracker refusing; WebRTC missing) or loaded from R2: HTTP pla
   assert.equal((await noRtc.stats()).mode, 'HTTP (verified)');
   assert.equal(r2.peerConnectionsCreated, 0);
   await closeAll();
+});
+
+test('one address holds 3000 sockets: a fresh viewer still joins and plays, /healthz and the playlist answer in < 100 ms p99', async () => {
+  const flood = await startFlood({ from: FLOOD_HOST, host: HOST, port: PORT, total: 3000 });
+  try {
+    const atStart = flood.figures();
+    const v = await viewer({ name: 'beside-a-flood' });
+    const times = { '/healthz': [], '/hls/live.m3u8': [] };
+    let probing = true;
+    const prober = (async () => {
+      for (let i = 0; probing; i++) {
+        const path = i % 2 === 0 ? '/healthz' : '/hls/live.m3u8';
+        const [status, ms] = await timedGet({ from: PROBE_HOST, host: HOST, port: PORT, path });
+        assert.equal(status, 200, path);
+        times[path].push(ms);
+        await sleep(20);
+      }
+    })();
+    try {
+      await waitFor('6 s of playback beside the flood', async () => (await v.playback()).advancedS >= 6, 25000).catch((e) => {
+        throw new Error(`${e.message}\n${dump(v)}`);
+      });
+    } finally {
+      probing = false;
+      await prober;
+    }
+    const s = await v.stats();
+    const during = flood.figures();
+    const metrics = await (await fetch(`${BOX}/metrics`)).text();
+    const metric = (name) => Number(new RegExp(`^venuebox_${name} (\\d+)`, 'm').exec(metrics)?.[1] ?? NaN);
+    const all = [...times['/healthz'], ...times['/hls/live.m3u8']];
+    const fmt = (xs) => `n ${xs.length}, p50 ${percentile(xs, 50).toFixed(1)} ms, p99 ${percentile(xs, 99).toFixed(1)} ms, max ${Math.max(...xs).toFixed(1)} ms`;
+    console.log(`flood from ${FLOOD_HOST}: ${atStart.opened} sockets opened at start (${atStart.open} open), ${during.opened} by the end ` +
+      `(${during.open} open, ${during.closedByBox} closed by the box); box: ${metric('http_connections_open')} connections open, ` +
+      `${metric('http_connections_refused_per_address_total')} refused per address`);
+    console.log(`viewer beside it: startup ${s.startupS} s, mode ${s.mode}, stalls ${s.stalls}; ` +
+      `probe from ${PROBE_HOST}: /healthz ${fmt(times['/healthz'])}; playlist ${fmt(times['/hls/live.m3u8'])}; both ${fmt(all)}`);
+    assert.ok(atStart.opened >= 3000, `${atStart.opened} sockets opened`);
+    assert.ok(metric('http_connections_refused_per_address_total') >= 2500, 'the per-address cap refused the flood');
+    assert.ok(all.length >= 100, `${all.length} probes`);
+    for (const [path, xs] of Object.entries(times)) assert.ok(percentile(xs, 99) < 100, `${path} p99 ${percentile(xs, 99)} ms`);
+    assert.deepEqual(await v.errors(), []);
+  } finally {
+    const left = await flood.stop();
+    assert.equal(left, 0, `${left} flood sockets still open`);
+    await closeAll();
+  }
 });
 
 test('a stream restart resumes playback; after the box is killed and restarted the viewer reconnects and plays on', async () => {

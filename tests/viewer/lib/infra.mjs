@@ -8,7 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const HOST = '198.18.0.1';
-export const BOX = `http://${HOST}:8080`;
+export const PORT = 8080;
+export const BOX = `http://${HOST}:${PORT}`;
+/** Two more addresses of the namespace (70-viewer-browser.sh adds them): a hostile device, a prober. */
+export const FLOOD_HOST = '198.18.0.3';
+export const PROBE_HOST = '198.18.0.4';
 export const SIGNAL = `ws://${HOST}:8080/signal`;
 /** The box's own tracker; the refusing one is the npm stand-in with a filter. */
 export const TRACKER = `ws://${HOST}:8080/announce`;
