@@ -44,7 +44,7 @@ impl Published {
         }
         self.next_msn = Some(msn + 1);
         self.version += 1;
-        self.target_duration = self.target_duration.max(seg.duration.ceil() as u64).max(1);
+        self.target_duration = self.target_duration.max(seg.duration.round() as u64).max(1);
         self.entries.push_back(Entry {
             seq: seg.seq,
             segment: MediaSegment {

@@ -101,7 +101,9 @@ impl SegmentWindow {
         }
         self.bytes += segment.data.len() as u64;
         self.added_bytes += segment.data.len() as u64;
-        self.target_duration = self.target_duration.max(segment.duration.ceil() as u64);
+        // RFC 8216 4.3.3.1: each EXTINF rounded to the nearest integer is at most the target.
+        // (Rounding up made 2.03 s segments a 3 s target, and players ~3 targets behind live 9 s.)
+        self.target_duration = self.target_duration.max((segment.duration.round() as u64).max(1));
         self.segments
             .push_back(segment.clone())
             .expect("a slot was freed above");

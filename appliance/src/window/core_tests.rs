@@ -129,3 +129,31 @@ fn stats_compute_bitrate_and_age() {
     assert_eq!(s.newest_added_at, Some(t0 + Duration::from_secs(2)));
     assert_eq!(s.newest_seq, Some(1));
 }
+
+#[test]
+fn target_duration_is_the_longest_segment_rounded_to_the_nearest_second() {
+    let mut w = SegmentWindow::new(limits(8), 1);
+    for (i, d) in [2.0, 2.033, 2.49, 1.2].into_iter().enumerate() {
+        push(
+            &mut w,
+            IncomingSegment {
+                duration: d,
+                ..seg(&format!("{i}.ts"), 1, false)
+            },
+        );
+    }
+    let p = MediaPlaylist::parse(w.playlist().as_bytes()).unwrap();
+    assert_eq!(
+        p.target_duration, 2,
+        "2.49 s rounds to 2 (RFC 8216 4.3.3.1); rounding up gave 3"
+    );
+    push(
+        &mut w,
+        IncomingSegment {
+            duration: 2.5,
+            ..seg("4.ts", 1, false)
+        },
+    );
+    let p = MediaPlaylist::parse(w.playlist().as_bytes()).unwrap();
+    assert_eq!(p.target_duration, 3);
+}
