@@ -239,6 +239,24 @@ impl LiveMsg {
         }
     }
 
+    /// The block a `block` carries, as `request`, `cancel` and `reject` name it.
+    pub fn block_key(&self) -> Option<BlockKey> {
+        match self {
+            LiveMsg::Block {
+                seq,
+                piece,
+                begin,
+                data,
+            } => Some(BlockKey {
+                seq: *seq,
+                piece: *piece,
+                begin: *begin,
+                length: data.len() as u32,
+            }),
+            _ => None,
+        }
+    }
+
     /// Checks the rules [`LiveMsg::decode`] enforces, so that the encoding decodes again.
     pub fn validate(&self) -> Result<(), LiveError> {
         check_seq(self.seq())?;

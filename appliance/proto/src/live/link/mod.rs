@@ -200,18 +200,8 @@ impl Link {
             LiveMsg::Block { .. } if msg.encoded_len() + FRAME_OVERHEAD > self.send_room() => {
                 return Err(SendError::QueueFull)
             }
-            LiveMsg::Block {
-                seq,
-                piece,
-                begin,
-                data,
-            } => {
-                let k = BlockKey {
-                    seq: *seq,
-                    piece: *piece,
-                    begin: *begin,
-                    length: data.len() as u32,
-                };
+            LiveMsg::Block { .. } => {
+                let k = msg.block_key().expect("a block names its block");
                 self.incoming.retain(|r| *r != k);
             }
             LiveMsg::Reject(k) => self.incoming.retain(|r| r != k),

@@ -101,18 +101,8 @@ impl Link {
         match msg {
             LiveMsg::Request(k) => self.on_request(now, *k),
             LiveMsg::Cancel(k) => remove(&mut self.incoming, k),
-            LiveMsg::Block {
-                seq,
-                piece,
-                begin,
-                data,
-            } => {
-                let k = BlockKey {
-                    seq: *seq,
-                    piece: *piece,
-                    begin: *begin,
-                    length: data.len() as u32,
-                };
+            LiveMsg::Block { .. } => {
+                let k = msg.block_key().expect("a block names its block");
                 remove(&mut self.outgoing, &k);
                 true
             }
