@@ -23,14 +23,6 @@ fn venuebox(args: &[&str]) -> Command {
     c
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Receives notify datagrams until one contains `want`, returning everything received.
 fn recv_until(sock: &UnixDatagram, want: &str, timeout: Duration) -> Vec<String> {
     let deadline = Instant::now() + timeout;
@@ -107,7 +99,7 @@ fn notifies_ready_after_binding_then_watchdog_reload_and_clean_stop() {
     let sock_path = dir.path().join("notify.sock");
     let sock = UnixDatagram::bind(&sock_path).unwrap();
     let hls = tempfile::tempdir().unwrap();
-    let port = free_port();
+    let port = common::free_port();
     let config = dir.path().join("c.toml");
     std::fs::write(&config, "[window]\nmax_segments = 10\n").unwrap();
     let mut child = venuebox(&[
@@ -157,7 +149,7 @@ fn notifies_ready_after_binding_then_watchdog_reload_and_clean_stop() {
 
 #[test]
 fn a_dead_essential_task_makes_the_process_fail() {
-    let port = free_port();
+    let port = common::free_port();
     let mut child = venuebox(&["--demo", "--listen", &format!("127.0.0.1:{port}")])
         .env("VENUEBOX_INGEST_FFMPEG", "/nonexistent/ffmpeg")
         .stderr(Stdio::piped())
@@ -176,7 +168,7 @@ fn a_dead_essential_task_makes_the_process_fail() {
 #[test]
 fn sigint_stops_a_demo_with_its_ffmpeg() {
     common::ffmpeg();
-    let port = free_port();
+    let port = common::free_port();
     let mut child = venuebox(&["--demo", "--listen", &format!("127.0.0.1:{port}")])
         .env("VENUEBOX_DEMO_WIDTH", "160")
         .env("VENUEBOX_DEMO_HEIGHT", "120")
@@ -211,8 +203,8 @@ fn sigint_stops_a_demo_with_its_ffmpeg() {
 
 #[test]
 fn the_console_shows_the_fingerprint_of_the_certificate_https_serves() {
-    let port = free_port();
-    let https = free_port();
+    let port = common::free_port();
+    let https = common::free_port();
     let state = common::unique_state_dir();
     let mut child = venuebox(&["--listen", &format!("127.0.0.1:{port}")])
         .env("VENUEBOX_HTTP_HTTPS_LISTEN", format!("127.0.0.1:{https}"))

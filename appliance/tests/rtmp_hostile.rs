@@ -97,14 +97,6 @@ async fn recording_proxy(to: SocketAddr) -> (SocketAddr, Arc<Mutex<Vec<u8>>>) {
     (addr, seen)
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_publish_split_around_an_abort_never_reaches_ffmpeg() {
     let (key, wrong) = ("Right-Key-31c7", "WrongKeyAbort9");

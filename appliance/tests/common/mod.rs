@@ -245,3 +245,12 @@ pub fn ffmpeg() -> &'static str {
     );
     "ffmpeg"
 }
+
+/// A loopback TCP port that was free a moment ago (for children that take a port number).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
