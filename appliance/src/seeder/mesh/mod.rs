@@ -49,9 +49,8 @@ enum Cmd {
     Wake,
 }
 
-#[derive(Default)]
 struct State {
-    planner: Option<PushPlanner>,
+    planner: PushPlanner,
     links: HashMap<NeighbourId, mpsc::Sender<Cmd>>,
     segments: BTreeMap<u64, Arc<SeededSegment>>,
 }
@@ -100,8 +99,9 @@ impl Mesh {
             cfg,
             peer_id,
             state: Mutex::new(State {
-                planner: Some(planner),
-                ..State::default()
+                planner,
+                links: HashMap::new(),
+                segments: BTreeMap::new(),
             }),
             claimed: AtomicUsize::new(0),
             next_id: AtomicU64::new(1),
@@ -160,9 +160,7 @@ impl Mesh {
         {
             let mut st = self.lock();
             st.links.remove(&id);
-            if let Some(p) = st.planner.as_mut() {
-                p.remove_neighbour(id);
-            }
+            st.planner.remove_neighbour(id);
             Self::dispatch(&mut st);
         }
         self.claimed.fetch_sub(1, Ordering::AcqRel);
@@ -191,10 +189,8 @@ impl Mesh {
     fn join(&self, id: NeighbourId, tx: mpsc::Sender<Cmd>) {
         let mut st = self.lock();
         st.links.insert(id, tx);
-        if let Some(p) = st.planner.as_mut() {
-            if let Err(e) = p.add_neighbour(id) {
-                warn!(error = %e, "mesh neighbour not added");
-            }
+        if let Err(e) = st.planner.add_neighbour(id) {
+            warn!(error = %e, "mesh neighbour not added");
         }
         Self::dispatch(&mut st);
         self.counters.links_opened.fetch_add(1, Ordering::Relaxed);
@@ -204,10 +200,7 @@ impl Mesh {
     pub fn add_segment(&self, seg: Arc<SeededSegment>) {
         let count = u16::try_from(seg.torrent.piece_count()).unwrap_or(u16::MAX);
         let mut st = self.lock();
-        let Some(planner) = st.planner.as_mut() else {
-            return;
-        };
-        if let Err(e) = planner.add_segment(seg.seq, count) {
+        if let Err(e) = st.planner.add_segment(seg.seq, count) {
             warn!(seq = seg.seq, error = %e, "segment not pushed to the mesh");
             return;
         }
@@ -225,20 +218,15 @@ impl Mesh {
     pub fn remove_segment(&self, seq: u64) {
         let mut st = self.lock();
         st.segments.remove(&seq);
-        if let Some(p) = st.planner.as_mut() {
-            p.segment_left(seq);
-        }
+        st.planner.segment_left(seq);
         Self::dispatch(&mut st);
     }
 
     /// Hands the planner's queued messages to their link tasks (a full queue drops the link's
     /// sender, which ends that link).
     fn dispatch(st: &mut State) {
-        let Some(planner) = st.planner.as_mut() else {
-            return;
-        };
         let mut stuck = Vec::new();
-        while let Some((to, msg)) = planner.poll_send() {
+        while let Some((to, msg)) = st.planner.poll_send() {
             if let Some(tx) = st.links.get(&to) {
                 if tx.try_send(Cmd::Send(msg)).is_err() {
                     stuck.push(to);
@@ -254,8 +242,7 @@ impl Mesh {
     fn with_planner<R>(&self, f: impl FnOnce(&mut PushPlanner, &BTreeMap<u64, Arc<SeededSegment>>) -> R) -> R {
         let mut st = self.lock();
         let st = &mut *st;
-        let planner = st.planner.as_mut().expect("the planner lives as long as the mesh");
-        let r = f(planner, &st.segments);
+        let r = f(&mut st.planner, &st.segments);
         Self::dispatch(st);
         r
     }
