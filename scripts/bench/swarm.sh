@@ -10,6 +10,7 @@
 #   BOX_BIN=path                                run this build of the service instead (no cargo build)
 #   STREAM_KBPS=500                             the OBS stand-in's bitrate, video + audio
 #                                               (default 2500 + 128; engine audience: 500)
+#   SWARM_DRIVER=path                          another driver in the same set-up (scripts/bench/soak.sh)
 #   ENGINE_PROCS=2                              engine:N worker processes (default 1 per 50, at most
 #                                               2; 0: in the driver's process, no veth figure)
 # sim mode models the WebRTC transport between simulated viewers (docs/decisions/1000); engine
@@ -47,7 +48,7 @@ case "${AUDIENCE:-sim:50}" in
 esac
 echo "uptime: $(uptime)"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-ip netns exec "$ns" node ${SWARM_NODE_FLAGS:-} tests/swarm/run.mjs &
+ip netns exec "$ns" node ${SWARM_NODE_FLAGS:-} "${SWARM_DRIVER:-tests/swarm/run.mjs}" &
 pid=$!
 wait "$pid"
 pid=""

@@ -4,7 +4,7 @@
 // rtmp://198.18.0.1:1935/live/<key>, and a sampler of /api/status, /proc/<pid> (CPU, VmRSS) and the
 // counters of the box's side of the veth (VB_VETH, when the audience is in the other namespace).
 // The stream key is random per run, passed by environment, never printed.
-import { existsSync, mkdtempSync, mkdirSync, renameSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -80,14 +80,18 @@ function stopChild(child, signal = 'SIGTERM') {
   });
 }
 
-/** /proc/<pid>: CPU seconds (user + system) and VmRSS in bytes. */
+/** /proc/<pid>: CPU seconds (user + system), VmRSS in bytes, open file descriptors and tasks
+ * (threads: what systemd's TasksMax counts). */
 function procFigures(pid) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const cpuS = (Number(f[11]) + Number(f[12])) / 100; // utime + stime, USER_HZ = 100
-    const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return { pid, cpuS, rss: rss ? Number(rss[1]) * 1024 : null };
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const rss = /VmRSS:\s+(\d+) kB/.exec(status);
+    const threads = /Threads:\s+(\d+)/.exec(status);
+    const fds = readdirSync(`/proc/${pid}/fd`).length;
+    return { pid, cpuS, rss: rss ? Number(rss[1]) * 1024 : null, fds, tasks: threads ? Number(threads[1]) : null };
   } catch {
     return null;
   }

@@ -219,6 +219,7 @@ class SimViewer {
 
   leave() {
     this.gone = true;
+    this.goneAt = Date.now(); // its figures stop here: no watching or stalling after it left
     clearInterval(this.statsTimer);
     for (const p of this.pending.values()) for (const t of p.timers) clearTimeout(t);
     this.sig.close();
@@ -226,7 +227,7 @@ class SimViewer {
   }
 
   figures(now) {
-    return { id: this.peerId, kind: 'sim', bytes: { ...this.bytes }, resumes: this.resumes, maxTrackerPerS: this.maxPerS || 0, left: this.gone, ...this.player.figures(now) };
+    return { id: this.peerId, kind: 'sim', bytes: { ...this.bytes }, resumes: this.resumes, maxTrackerPerS: this.maxPerS || 0, left: this.gone, ...this.player.figures(this.goneAt ?? now) };
   }
 }
 
