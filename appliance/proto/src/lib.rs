@@ -6,6 +6,7 @@ pub mod bencode;
 pub mod http_path;
 pub mod live;
 pub mod m3u8;
+pub mod media_time;
 pub mod range;
 pub mod rtmp;
 pub mod s3_error;
