@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 
 pub mod admin;
+pub mod atomic_file;
 pub mod config;
 pub mod discovery;
 pub mod http;

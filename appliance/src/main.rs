@@ -9,6 +9,9 @@ use tokio::sync::mpsc;
 use venuebox::config::{Config, IngestMode};
 use venuebox::service::{Control, Service};
 
+/// Most threads for blocking calls (tokio's default is 512).
+const MAX_BLOCKING_THREADS: usize = 64;
+
 /// The VenueBox appliance: takes a live stream and delivers it to everyone in the venue.
 #[derive(Debug, Clone, Parser)]
 #[command(version, about)]
@@ -84,6 +87,8 @@ fn main() -> std::process::ExitCode {
     let log = venuebox::logging::init(&config.log.filter);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // File reads and other blocking calls: bounded, so the unit's TasksMax holds (decision 0305).
+        .max_blocking_threads(MAX_BLOCKING_THREADS)
         .build()
         .expect("tokio runtime");
     match runtime.block_on(run(cli, config, log)) {

@@ -5,6 +5,8 @@
 //! [`status_json`] renders the sources' objects of `/api/status`, and readers such as the staff
 //! page look figures up by name with [`value`]. A leaf: it imports nothing of the service.
 
+mod process;
+
 use serde_json::{Map, Value};
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -235,7 +237,8 @@ impl Reports {
     }
 }
 
-/// The service itself: name, version, uptime (at the top of `/api/status`).
+/// The service itself: name, version, uptime and its process figures (at the top of
+/// `/api/status`).
 struct Uptime(Instant);
 
 impl Source for Uptime {
@@ -249,6 +252,9 @@ impl Source for Uptime {
             Figure::status("version", env!("CARGO_PKG_VERSION")),
             Figure::gauge("uptime_seconds", "Seconds since start.", self.0.elapsed().as_secs_f64()).at("uptime_secs"),
         ]
+        .into_iter()
+        .chain(process::figures())
+        .collect()
     }
 }
 

@@ -4,9 +4,8 @@
 use crate::config::AdminConfig;
 use base64::Engine as _;
 use std::collections::{HashMap, VecDeque};
-use std::io::Write as _;
 use std::net::IpAddr;
-use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
+use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -174,19 +173,13 @@ fn read_or_create(dir: &Path) -> std::io::Result<(String, PathBuf)> {
             }
             return Ok((text.trim().to_owned(), path));
         }
-        Ok(_) => std::fs::remove_file(&path)?,
+        Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(e),
     }
     std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
     let password = generate();
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&path)?;
-    file.write_all(format!("{password}\n").as_bytes())?;
-    file.sync_all()?;
+    crate::atomic_file::write(&path, format!("{password}\n").as_bytes(), 0o600)?;
     Ok((password, path))
 }
 

@@ -4,13 +4,13 @@
 //! SHA-256 fingerprint goes on the console beside the staff password, so staff can check what
 //! their browser shows.
 
+use crate::atomic_file;
 use crate::config::HttpConfig;
 use anyhow::Context as _;
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use sha2::{Digest as _, Sha256};
-use std::io::Write as _;
-use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
+use std::os::unix::fs::DirBuilderExt as _;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -115,7 +115,11 @@ pub fn load(http: &HttpConfig, state_dir: &Path, names: &[String]) -> anyhow::Re
 fn certified(pair: Pair, state_dir: &Path) -> anyhow::Result<(Arc<rustls::sign::CertifiedKey>, String)> {
     let (chain, key) = pair;
     let print = fingerprint(chain.first().context("the certificate file holds no certificate")?);
-    if let Err(e) = std::fs::write(state_dir.join(FINGERPRINT_FILE), format!("{print}\n")) {
+    if let Err(e) = atomic_file::write(
+        &state_dir.join(FINGERPRINT_FILE),
+        format!("{print}\n").as_bytes(),
+        0o644,
+    ) {
         tracing::debug!(error = %e, "cannot keep the certificate fingerprint for the banner");
     }
     let provider = rustls::crypto::ring::default_provider();
@@ -142,18 +146,10 @@ fn read_pem(cert: &Path, key: &Path) -> anyhow::Result<Pair> {
 }
 
 fn generated(dir: &Path, names: &[String]) -> anyhow::Result<Pair> {
-    let (cert, key, info) = (dir.join(CERT_FILE), dir.join(KEY_FILE), dir.join(INFO_FILE));
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     let wanted = names.join("\n");
-    if let Ok(text) = std::fs::read_to_string(&info) {
-        if let Some((made_for, expires)) = text.trim_end().rsplit_once('\n') {
-            let expires = Duration::from_secs(expires.parse().unwrap_or(0));
-            if made_for == wanted && now + RENEW_BEFORE < expires {
-                if let Ok(pair) = read_pem(&cert, &key) {
-                    return Ok(pair);
-                }
-            }
-        }
+    if let Some(pair) = still_good(dir, &wanted, now) {
+        return Ok(pair);
     }
     tracing::info!(names = %names.join(","), "making a self-signed HTTPS certificate");
     let expires = now + LIFETIME;
@@ -167,13 +163,8 @@ fn generated(dir: &Path, names: &[String]) -> anyhow::Result<Pair> {
     params.not_after = ymd(day(expires));
     let pair = rcgen::KeyPair::generate()?;
     let made = params.self_signed(&pair)?;
-    let kept = (|| {
-        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
-        write_private(&key, pair.serialize_pem().as_bytes())?;
-        std::fs::write(&cert, made.pem())?;
-        std::fs::write(&info, format!("{wanted}\n{}\n", expires.as_secs()))
-    })();
-    if let Err(e) = kept {
+    let info = format!("{wanted}\n{}\n", expires.as_secs());
+    if let Err(e) = keep(dir, &pair.serialize_pem(), &made.pem(), &info) {
         tracing::warn!(dir = %dir.display(), error = %e,
             "cannot keep the HTTPS certificate; using one valid until restart");
     }
@@ -181,16 +172,29 @@ fn generated(dir: &Path, names: &[String]) -> anyhow::Result<Pair> {
     Ok((vec![made.der().clone()], key))
 }
 
-/// Writes a file readable by its owner only, replacing any old one.
-fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    let _ = std::fs::remove_file(path);
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    f.write_all(data)?;
-    f.sync_all()
+/// The kept pair if it was made for `wanted`, is not due for renewal and its key fits its
+/// certificate (a power cut between writing the key and the certificate leaves a new key
+/// beside the old certificate: then a new pair is made).
+fn still_good(dir: &Path, wanted: &str, now: Duration) -> Option<Pair> {
+    let text = std::fs::read_to_string(dir.join(INFO_FILE)).ok()?;
+    let (made_for, expires) = text.trim_end().rsplit_once('\n')?;
+    let expires = Duration::from_secs(expires.parse().unwrap_or(0));
+    if made_for != wanted || now + RENEW_BEFORE >= expires {
+        return None;
+    }
+    let (chain, key) = read_pem(&dir.join(CERT_FILE), &dir.join(KEY_FILE)).ok()?;
+    let provider = rustls::crypto::ring::default_provider();
+    rustls::sign::CertifiedKey::from_der(chain.clone(), key.clone_key(), &provider).ok()?;
+    Some((chain, key))
+}
+
+/// Writes key (0600), certificate and, last, what they were made for, each atomically: the
+/// info file names a pair only once both halves are on disk.
+fn keep(dir: &Path, key_pem: &str, cert_pem: &str, info: &str) -> std::io::Result<()> {
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    atomic_file::write(&dir.join(KEY_FILE), key_pem.as_bytes(), 0o600)?;
+    atomic_file::write(&dir.join(CERT_FILE), cert_pem.as_bytes(), 0o644)?;
+    atomic_file::write(&dir.join(INFO_FILE), info.as_bytes(), 0o644)
 }
 
 /// The calendar day of a Unix time (days-to-civil, proleptic Gregorian).
@@ -247,6 +251,20 @@ mod tests {
         std::fs::write(dir.path().join(INFO_FILE), info).unwrap();
         let b = load(&http, dir.path(), &names("10.0.0.5")).unwrap();
         assert_ne!(a.certs.fingerprint(), b.certs.fingerprint());
+    }
+
+    #[test]
+    fn a_new_key_beside_the_old_certificate_makes_a_new_pair() {
+        // What a power cut between writing the key and the certificate leaves behind.
+        let (dir, other) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let http = HttpConfig::default();
+        let a = load(&http, dir.path(), &names("10.0.0.5")).unwrap();
+        load(&http, other.path(), &names("10.0.0.5")).unwrap();
+        std::fs::copy(other.path().join(KEY_FILE), dir.path().join(KEY_FILE)).unwrap();
+        let b = load(&http, dir.path(), &names("10.0.0.5")).expect("the box still starts");
+        assert_ne!(a.certs.fingerprint(), b.certs.fingerprint());
+        let c = load(&http, dir.path(), &names("10.0.0.5")).unwrap();
+        assert_eq!(b.certs.fingerprint(), c.certs.fingerprint(), "the new pair is kept");
     }
 
     #[test]
