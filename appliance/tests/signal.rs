@@ -6,34 +6,11 @@
 mod common;
 
 use common::*;
-use futures_util::{SinkExt as _, StreamExt as _};
+use futures_util::SinkExt as _;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
 use venuebox::config::{Config, IngestMode};
 use venuebox_proto::signal::{ClientMessage, ErrorCode, ServerMessage, ViewerStats};
-
-type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn connect(addr: std::net::SocketAddr) -> Ws {
-    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/signal"))
-        .await
-        .unwrap();
-    ws
-}
-
-/// The next server message (pings skipped); `None` when the socket closed.
-async fn next(ws: &mut Ws) -> Option<ServerMessage> {
-    loop {
-        let msg = tokio::time::timeout(Duration::from_secs(20), ws.next())
-            .await
-            .expect("a message within 20 s");
-        match msg {
-            Some(Ok(Message::Text(t))) => return Some(ServerMessage::decode(t.as_bytes()).expect("valid message")),
-            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return None,
-            Some(Ok(_)) => {}
-        }
-    }
-}
 
 fn stats(p2p: u64, http: u64, peers: u32) -> String {
     ClientMessage::Stats(ViewerStats {

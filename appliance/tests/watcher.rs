@@ -1,6 +1,6 @@
 //! The segment watcher against playlists that real ffmpeg writes during the test (TS and fMP4),
-//! and the awkward cases: restarts with new numbering, deleted segments, rewrites in place,
-//! garbage, end of stream.
+//! and the awkward cases: restarts with new numbering, a restart that keeps counting forward
+//! (seen only in the timestamps), deleted segments, rewrites in place, garbage, end of stream.
 
 mod common;
 
@@ -9,9 +9,41 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 use venuebox_proto::m3u8::MediaPlaylist;
+use venuebox_proto::signal::ServerMessage;
+
+/// One ffmpeg run into the folder.
+#[derive(Clone, Copy, Default)]
+struct HlsRun {
+    secs: u32,
+    fmp4: bool,
+    start_number: u32,
+    /// Leave `EXT-X-ENDLIST` out, as an encoder that is killed or crashes does.
+    no_endlist: bool,
+}
+
+impl HlsRun {
+    fn ts(secs: u32) -> Self {
+        Self {
+            secs,
+            ..Self::default()
+        }
+    }
+    fn fmp4(secs: u32) -> Self {
+        Self {
+            fmp4: true,
+            ..Self::ts(secs)
+        }
+    }
+}
 
 /// Runs ffmpeg to completion: `secs` of 320x240 test pattern + tone in 1 s HLS segments.
-fn ffmpeg_hls(dir: &Path, secs: u32, fmp4: bool, start_number: u32) {
+fn ffmpeg_hls(dir: &Path, run: HlsRun) {
+    let HlsRun {
+        secs,
+        fmp4,
+        start_number,
+        no_endlist,
+    } = run;
     let mut cmd = Command::new(ffmpeg());
     cmd.args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y"])
         .args([
@@ -38,7 +70,14 @@ fn ffmpeg_hls(dir: &Path, secs: u32, fmp4: bool, start_number: u32) {
         ])
         .args(["-c:a", "aac", "-f", "hls", "-hls_time", "1", "-hls_list_size", "0"])
         .args(["-start_number", &start_number.to_string()])
-        .args(["-hls_flags", "program_date_time+temp_file"]);
+        .args([
+            "-hls_flags",
+            if no_endlist {
+                "program_date_time+temp_file+omit_endlist"
+            } else {
+                "program_date_time+temp_file"
+            },
+        ]);
     if fmp4 {
         cmd.args(["-hls_segment_type", "fmp4", "-hls_fmp4_init_filename", "init.mp4"]);
         cmd.arg("-hls_segment_filename").arg(dir.join("s%d.m4s"));
@@ -66,10 +105,7 @@ async fn wait_segments(svc: &Running, n: usize) -> MediaPlaylist {
 async fn follows_a_live_ffmpeg_ts_stream_byte_for_byte() {
     let dir = tempfile::tempdir().unwrap();
     let svc = start(hls_dir_config(dir.path())).await;
-    let path = dir.path().to_owned();
-    tokio::task::spawn_blocking(move || ffmpeg_hls(&path, 4, false, 0))
-        .await
-        .unwrap();
+    produce(dir.path(), HlsRun::ts(4)).await;
     let p = wait_segments(&svc, 4).await;
     let source = MediaPlaylist::parse(&std::fs::read(dir.path().join("stream.m3u8")).unwrap()).unwrap();
     assert_eq!(p.segments.len(), source.segments.len());
@@ -94,10 +130,7 @@ async fn follows_a_live_ffmpeg_ts_stream_byte_for_byte() {
 async fn follows_fmp4_with_init_segment_and_restart() {
     let dir = tempfile::tempdir().unwrap();
     let svc = start(hls_dir_config(dir.path())).await;
-    let path = dir.path().to_owned();
-    tokio::task::spawn_blocking(move || ffmpeg_hls(&path, 3, true, 0))
-        .await
-        .unwrap();
+    produce(dir.path(), HlsRun::fmp4(3)).await;
     let p = wait_segments(&svc, 3).await;
     let init_name = &p.segments[0].map.as_ref().expect("EXT-X-MAP").uri;
     let init = get(svc.addr, &format!("/hls/{init_name}")).await;
@@ -110,10 +143,7 @@ async fn follows_fmp4_with_init_segment_and_restart() {
     for e in std::fs::read_dir(dir.path()).unwrap() {
         std::fs::remove_file(e.unwrap().path()).unwrap();
     }
-    let path = dir.path().to_owned();
-    tokio::task::spawn_blocking(move || ffmpeg_hls(&path, 2, true, 0))
-        .await
-        .unwrap();
+    produce(dir.path(), HlsRun::fmp4(2)).await;
     let p = wait_segments(&svc, 5).await;
     let first_new = &p.segments[3];
     assert!(first_new.discontinuity, "restart must be a discontinuity: {p:?}");
@@ -121,6 +151,119 @@ async fn follows_fmp4_with_init_segment_and_restart() {
     let new_init = first_new.map.as_ref().unwrap();
     assert_eq!(get(svc.addr, &format!("/hls/{}", new_init.uri)).await.status, 200);
     svc.stop().await;
+}
+
+/// Runs ffmpeg into the watched folder on a blocking thread.
+async fn produce(dir: &Path, run: HlsRun) {
+    let path = dir.to_owned();
+    tokio::task::spawn_blocking(move || ffmpeg_hls(&path, run))
+        .await
+        .unwrap();
+}
+
+async fn ingest_status(svc: &Running) -> serde_json::Value {
+    let status: serde_json::Value = serde_json::from_slice(&get(svc.addr, "/api/status").await.body).unwrap();
+    status["ingest"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_steady_stream_has_no_discontinuity_by_timestamps() {
+    for fmp4 in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let svc = start(hls_dir_config(dir.path())).await;
+        let run = HlsRun {
+            fmp4,
+            no_endlist: true,
+            ..HlsRun::ts(12)
+        };
+        produce(dir.path(), run).await;
+        let p = wait_segments(&svc, 12).await;
+        assert!(p.segments.iter().all(|s| !s.discontinuity), "fmp4 {fmp4}: {p:?}");
+        assert_eq!(p.discontinuity_sequence, 0);
+        let ingest = ingest_status(&svc).await;
+        assert_eq!(
+            ingest["timestamps_unreadable"], 0,
+            "every timestamp was read (fmp4 {fmp4})"
+        );
+        assert_eq!(ingest["timestamp_discontinuities"], 0);
+        svc.stop().await;
+    }
+}
+
+/// ffmpeg stops without `EXT-X-ENDLIST` and a new ffmpeg writes into the same folder with its
+/// numbering jumped forward: names and media sequence keep counting, timestamps start again.
+async fn restart_counting_forward(fmp4: bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let svc = start(hls_dir_config(dir.path())).await;
+    let mut ws = connect(svc.addr).await;
+    assert!(matches!(next(&mut ws).await, Some(ServerMessage::Hello(_))));
+    let run = HlsRun {
+        fmp4,
+        no_endlist: true,
+        ..HlsRun::ts(6)
+    };
+    produce(dir.path(), run).await;
+    wait_segments(&svc, 6).await;
+    produce(
+        dir.path(),
+        HlsRun {
+            start_number: 100,
+            ..run
+        },
+    )
+    .await;
+    let p = wait_segments(&svc, 12).await;
+    let marked: Vec<usize> = (0..p.segments.len()).filter(|&i| p.segments[i].discontinuity).collect();
+    assert_eq!(
+        marked,
+        [6],
+        "one discontinuity, before the second run's first segment: {p:?}"
+    );
+    let first_new = get(svc.addr, &format!("/hls/{}", p.segments[6].uri)).await.body;
+    let ext = if fmp4 { "m4s" } else { "ts" };
+    assert_eq!(
+        first_new,
+        std::fs::read(dir.path().join(format!("s100.{ext}"))).unwrap()
+    );
+    if fmp4 {
+        let init = &p.segments[6].map.as_ref().expect("EXT-X-MAP").uri;
+        let served = get(svc.addr, &format!("/hls/{init}")).await.body;
+        assert_eq!(
+            served,
+            std::fs::read(dir.path().join("init.mp4")).unwrap(),
+            "the second run's init"
+        );
+    }
+    let ingest = ingest_status(&svc).await;
+    assert_eq!(
+        (
+            ingest["timestamp_discontinuities"].as_u64(),
+            ingest["producer_restarts"].as_u64()
+        ),
+        (Some(1), Some(0))
+    );
+    // The viewer's signaling: twelve segments, one discontinuity, announced just before it.
+    let (mut segments, mut discontinuities) = (Vec::new(), Vec::new());
+    while segments.len() < 12 {
+        match next(&mut ws).await.expect("open") {
+            ServerMessage::Segment(s) => segments.push((s.seq, s.discontinuity)),
+            ServerMessage::Discontinuity(d) => discontinuities.push((d.seq, segments.len())),
+            _ => {}
+        }
+    }
+    assert_eq!(discontinuities, [(p.media_sequence + 6, 6)]);
+    assert_eq!(segments.iter().filter(|s| s.1).count(), 1);
+    svc.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restart_counting_forward_is_one_discontinuity_ts() {
+    restart_counting_forward(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restart_counting_forward_is_one_discontinuity_fmp4() {
+    restart_counting_forward(true).await;
 }
 
 #[tokio::test]

@@ -147,6 +147,8 @@ impl Source for IngestReport {
             .at("segments_added"),
             Figure::status("segments_missing", l(&w.segments_missing)),
             Figure::status("producer_restarts", l(&w.restarts)),
+            Figure::status("timestamp_discontinuities", l(&w.timestamp_discontinuities)),
+            Figure::status("timestamps_unreadable", l(&w.timestamps_unreadable)),
             Figure::status("playlist_reads", l(&w.playlist_reads)),
             Figure::count("ingest_errors_total", "Playlists or segments rejected.", l(&w.errors)).at("errors"),
             Figure::status(

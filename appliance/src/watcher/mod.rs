@@ -1,9 +1,13 @@
 //! The segment watcher: follows a producer's HLS folder with file-system notifications (and a
-//! slow poll as a safety net) and feeds every newly listed segment into the window.
+//! slow poll as a safety net) and feeds every newly listed segment into the window, marking a
+//! discontinuity where the producer's numbering or its timestamps show a restart.
 
 mod follower;
+mod timestamps;
 
 pub use follower::{Diff, Follower, Pick};
+
+use timestamps::{Observed, TimestampCheck};
 
 use crate::window::{Container, IncomingSegment, InitSegment, SharedWindow};
 use bytes::Bytes;
@@ -81,8 +85,13 @@ pub struct WatchStats {
     pub segments_missing: AtomicU64,
     /// Playlists or segments rejected.
     pub errors: AtomicU64,
-    /// Producer restarts seen.
+    /// Producer restarts seen by their numbering.
     pub restarts: AtomicU64,
+    /// Segments marked as a discontinuity because their first timestamp did not continue the
+    /// previous segment's (and nothing else had marked them).
+    pub timestamp_discontinuities: AtomicU64,
+    /// Segments whose first timestamp could not be read (never marked by timestamps).
+    pub timestamps_unreadable: AtomicU64,
     /// Times the playlist was read (a notification or the poll woke the watcher).
     pub playlist_reads: AtomicU64,
     /// The last error, for the status page.
@@ -116,6 +125,9 @@ pub async fn run(
         stats,
         follower: Follower::new(),
         last_bytes: Bytes::new(),
+        target_duration: 0.0,
+        timestamps: TimestampCheck::default(),
+        carried_discontinuity: false,
         init: None,
         inits_read: 0,
         watching: false,
@@ -159,6 +171,11 @@ struct WatchState {
     stats: Arc<WatchStats>,
     follower: Follower,
     last_bytes: Bytes,
+    /// `EXT-X-TARGETDURATION` of the playlist the picks came from.
+    target_duration: f64,
+    timestamps: TimestampCheck,
+    /// A discontinuity of a pick that could not be published, owed to the next one.
+    carried_discontinuity: bool,
     init: Option<(String, Arc<InitSegment>)>,
     inits_read: u64,
     watching: bool,
@@ -178,6 +195,7 @@ impl WatchState {
         }
         let playlist = MediaPlaylist::parse(&bytes).map_err(|source| WatchError::Playlist { path, source })?;
         self.last_bytes = bytes;
+        self.target_duration = playlist.target_duration as f64;
         let diff = self.follower.diff(&playlist, self.cfg.max_new);
         if diff.restarted {
             tracing::info!("producer restarted with new numbering: discontinuity");
@@ -198,6 +216,8 @@ impl WatchState {
     }
 
     async fn take(&mut self, pick: Pick) -> Result<(), WatchError> {
+        // Until the segment is published, its discontinuity is owed to the next one.
+        self.carried_discontinuity |= pick.discontinuity;
         let path = self.resolve(&pick.uri)?;
         let data = match read_bounded(&path, self.cfg.max_segment_bytes).await {
             Err(WatchError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
@@ -216,17 +236,47 @@ impl WatchState {
         } else {
             Container::from_uri(&pick.uri)
         };
+        let jumped = self.timestamps_jumped(kind, &data, init.as_deref(), pick.duration);
+        let owed = self.carried_discontinuity;
+        self.carried_discontinuity |= jumped;
+        let init = match (&pick.map_uri, jumped) {
+            (Some(uri), true) => Some(self.fresh_init_segment(uri).await?), // a restart rewrites it
+            _ => init,
+        };
+        self.carried_discontinuity = false;
+        if jumped && !owed {
+            tracing::info!("segment timestamps restarted: discontinuity");
+            self.stats.timestamp_discontinuities.fetch_add(1, Ordering::Relaxed);
+        }
         self.window.push(IncomingSegment {
             source_uri: pick.uri,
             kind,
             duration: pick.duration,
             data,
-            discontinuity: pick.discontinuity,
+            discontinuity: owed || jumped,
             program_date_time: pick.program_date_time,
             init,
         });
         self.stats.segments_added.fetch_add(1, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Whether the segment's first timestamp does not continue the last published segment's.
+    fn timestamps_jumped(&mut self, kind: Container, data: &[u8], init: Option<&InitSegment>, duration: f64) -> bool {
+        let seen = Observed {
+            kind,
+            data,
+            init,
+            duration,
+            target_duration: self.target_duration,
+        };
+        self.timestamps.jumped(&seen, &self.stats)
+    }
+
+    /// The init segment for `uri` read from the folder even when the same URI is cached.
+    async fn fresh_init_segment(&mut self, uri: &str) -> Result<Arc<InitSegment>, WatchError> {
+        self.init = None;
+        self.init_segment(uri).await
     }
 
     /// The init segment for `uri`, read again when the URI changes (or after a restart).

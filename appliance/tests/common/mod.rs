@@ -246,6 +246,36 @@ pub fn ffmpeg() -> &'static str {
     "ffmpeg"
 }
 
+/// A viewer's signaling WebSocket.
+pub type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens `/signal` as a viewer does.
+pub async fn connect(addr: SocketAddr) -> Ws {
+    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/signal"))
+        .await
+        .unwrap();
+    ws
+}
+
+/// The next server message (pings skipped); `None` when the socket closed.
+pub async fn next(ws: &mut Ws) -> Option<venuebox_proto::signal::ServerMessage> {
+    use futures_util::StreamExt as _;
+    use tokio_tungstenite::tungstenite::Message;
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(20), ws.next())
+            .await
+            .expect("a message within 20 s");
+        match msg {
+            Some(Ok(Message::Text(t))) => {
+                let decoded = venuebox_proto::signal::ServerMessage::decode(t.as_bytes());
+                return Some(decoded.expect("valid message"));
+            }
+            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return None,
+            Some(Ok(_)) => {}
+        }
+    }
+}
+
 /// A loopback TCP port that was free a moment ago (for children that take a port number).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
