@@ -12,6 +12,8 @@ Checks, over two boots of the same disk:
           challenge; then the config on /data is changed (new HTTP port) and the box reboots.
   boot 2: the service answers on the port from /data's config, the admin password is the
           same, the boot id differs.
+  then:   power cuts while /data is written, each followed by a boot: files whole, service up,
+          the unit's limits applied (powercut.py).
 
 usage: boottest.py <image-dir>   (holds disk.img, vmlinuz, initrd.img from mkimage.sh)
 Prints each check and the measured times; exits non-zero on the first failure.
@@ -27,6 +29,8 @@ import ssl
 import subprocess
 import sys
 import time
+
+import powercut
 
 BOOT_TIMEOUT_S = 300
 CMD_TIMEOUT_S = 180
@@ -350,6 +354,7 @@ def main(img):
         t_health2 = wait_healthz(ports[PORT_CHANGED], t_reboot + BOOT_TIMEOUT_S)
         print(f"boot 2: reboot -> /healthz answering: {t_health2 - t_reboot:.1f} s", flush=True)
         second_boot(sh, ports, boot_id, pw)
+        sh, qemu = powercut.run(sys.modules[__name__], img, ports, sh, qemu)
         sh.send("systemctl poweroff")
         qemu.wait(timeout=120)
         print(f"boot test passed: healthz_s={t_health - t0:.1f} "

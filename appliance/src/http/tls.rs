@@ -1,6 +1,6 @@
 //! The HTTPS listener's certificate: the configured one (`http.tls_cert`, `http.tls_key`) or a
 //! self-signed one for the box's addresses and mDNS name, made at first start in the state
-//! folder (key mode 0600) and made again before it expires or when those names change. Its
+//! folder (key mode 0600) and made again before it expires or when it does not cover them. Its
 //! SHA-256 fingerprint goes on the console beside the staff password, so staff can check what
 //! their browser shows.
 
@@ -50,14 +50,15 @@ impl CertStore {
         self.current.read().unwrap_or_else(|p| p.into_inner()).1.clone()
     }
 
-    /// Makes a new certificate when `names` differ from the current one's (generated
-    /// certificates only); returns its fingerprint when it did.
+    /// Makes a new certificate when `names` are not all covered by the current one
+    /// (generated certificates only); returns its fingerprint when it did.
     pub fn refresh(&self, state_dir: &Path, names: &[String]) -> anyhow::Result<Option<String>> {
-        if !self.generated || self.current.read().unwrap_or_else(|p| p.into_inner()).2 == names {
+        if !self.generated || covers(&self.current.read().unwrap_or_else(|p| p.into_inner()).2, names) {
             return Ok(None);
         }
-        let (key, print) = certified(generated(state_dir, names)?, state_dir)?;
-        *self.current.write().unwrap_or_else(|p| p.into_inner()) = (key, print.clone(), names.to_vec());
+        let (pair, covered) = generated(state_dir, names)?;
+        let (key, print) = certified(pair, state_dir)?;
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = (key, print.clone(), covered);
         Ok(Some(print))
     }
 }
@@ -89,14 +90,14 @@ pub fn box_names(hostname: &str) -> Vec<String> {
 /// needed for `names`).
 pub fn load(http: &HttpConfig, state_dir: &Path, names: &[String]) -> anyhow::Result<Tls> {
     let generated_here = http.tls_cert.as_os_str().is_empty();
-    let pair = if generated_here {
+    let (pair, covered) = if generated_here {
         generated(state_dir, names)?
     } else {
-        read_pem(&http.tls_cert, &http.tls_key)?
+        (read_pem(&http.tls_cert, &http.tls_key)?, names.to_vec())
     };
     let (key, print) = certified(pair, state_dir)?;
     let certs = Arc::new(CertStore {
-        current: std::sync::RwLock::new((key, print, names.to_vec())),
+        current: std::sync::RwLock::new((key, print, covered)),
         generated: generated_here,
     });
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -145,11 +146,17 @@ fn read_pem(cert: &Path, key: &Path) -> anyhow::Result<Pair> {
     Ok((chain, key))
 }
 
-fn generated(dir: &Path, names: &[String]) -> anyhow::Result<Pair> {
+/// Whether a certificate for `covered` names every one of `names`.
+fn covers(covered: &[String], names: &[String]) -> bool {
+    names.iter().all(|n| covered.contains(n))
+}
+
+/// The kept generated pair if it still serves `names`, else a new one; with the names it covers.
+fn generated(dir: &Path, names: &[String]) -> anyhow::Result<(Pair, Vec<String>)> {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     let wanted = names.join("\n");
-    if let Some(pair) = still_good(dir, &wanted, now) {
-        return Ok(pair);
+    if let Some(kept) = still_good(dir, names, now) {
+        return Ok(kept);
     }
     tracing::info!(names = %names.join(","), "making a self-signed HTTPS certificate");
     let expires = now + LIFETIME;
@@ -169,23 +176,25 @@ fn generated(dir: &Path, names: &[String]) -> anyhow::Result<Pair> {
             "cannot keep the HTTPS certificate; using one valid until restart");
     }
     let key = PrivateKeyDer::try_from(pair.serialize_der()).map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok((vec![made.der().clone()], key))
+    Ok(((vec![made.der().clone()], key), names.to_vec()))
 }
 
-/// The kept pair if it was made for `wanted`, is not due for renewal and its key fits its
-/// certificate (a power cut between writing the key and the certificate leaves a new key
-/// beside the old certificate: then a new pair is made).
-fn still_good(dir: &Path, wanted: &str, now: Duration) -> Option<Pair> {
+/// The kept pair and its names if they cover `names` (an address the box has lost does not
+/// matter: the box starts before DHCP, and the same certificate comes back with the lease), it
+/// is not due for renewal and its key fits its certificate (a power cut between writing the
+/// key and the certificate leaves a new key beside the old certificate: then a new pair is made).
+fn still_good(dir: &Path, names: &[String], now: Duration) -> Option<(Pair, Vec<String>)> {
     let text = std::fs::read_to_string(dir.join(INFO_FILE)).ok()?;
     let (made_for, expires) = text.trim_end().rsplit_once('\n')?;
     let expires = Duration::from_secs(expires.parse().unwrap_or(0));
-    if made_for != wanted || now + RENEW_BEFORE >= expires {
+    let covered: Vec<String> = made_for.lines().map(str::to_owned).collect();
+    if !covers(&covered, names) || now + RENEW_BEFORE >= expires {
         return None;
     }
     let (chain, key) = read_pem(&dir.join(CERT_FILE), &dir.join(KEY_FILE)).ok()?;
     let provider = rustls::crypto::ring::default_provider();
     rustls::sign::CertifiedKey::from_der(chain.clone(), key.clone_key(), &provider).ok()?;
-    Some((chain, key))
+    Some(((chain, key), covered))
 }
 
 /// Writes key (0600), certificate and, last, what they were made for, each atomically: the
@@ -251,6 +260,18 @@ mod tests {
         std::fs::write(dir.path().join(INFO_FILE), info).unwrap();
         let b = load(&http, dir.path(), &names("10.0.0.5")).unwrap();
         assert_ne!(a.certs.fingerprint(), b.certs.fingerprint());
+    }
+
+    #[test]
+    fn a_lost_address_keeps_the_certificate_and_a_new_one_renews_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let http = HttpConfig::default();
+        let with_ip = load(&http, dir.path(), &names("10.0.0.5")).unwrap();
+        let before_dhcp = load(&http, dir.path(), &names("10.0.0.5")[..2]).unwrap();
+        assert_eq!(with_ip.certs.fingerprint(), before_dhcp.certs.fingerprint());
+        assert_eq!(before_dhcp.certs.refresh(dir.path(), &names("10.0.0.5")).unwrap(), None);
+        let other = before_dhcp.certs.refresh(dir.path(), &names("10.0.0.6")).unwrap();
+        assert_ne!(other, None, "an address it does not cover makes a new certificate");
     }
 
     #[test]
