@@ -31,6 +31,8 @@ import time
 import tomllib
 
 CUT_AFTER_S = (4.0, 7.0, 10.5)  # one cut per entry: seconds of writing before the cut
+# How many of them to make (each costs a boot): VB_POWER_CUTS, default all.
+CUTS = int(os.environ.get("VB_POWER_CUTS", len(CUT_AFTER_S)))
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DEFAULTS = f"{REPO}/buildroot-config/rootfs-overlay/usr/share/venuebox/venuebox.toml"
 UNIT = f"{REPO}/buildroot-config/rootfs-overlay/usr/lib/systemd/system/venuebox.service"
@@ -59,7 +61,7 @@ def run(bt, img, ports, sh, qemu):
     """The cuts, each followed by a boot and its checks; returns the last (shell, QEMU)."""
     console = f"{img}/console.log"
     try:
-        for n, after in enumerate(CUT_AFTER_S, 1):
+        for n, after in enumerate(CUT_AFTER_S[:CUTS], 1):
             before = read_state(sh)
             qemu = cut(bt, sh, qemu, after, n)
             files = check_files(bt, img, before, n)
