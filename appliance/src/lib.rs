@@ -16,6 +16,7 @@ pub mod signal;
 pub mod state;
 pub mod systemd;
 pub mod tracker;
+pub mod update;
 pub mod uplink;
 pub mod watcher;
 pub mod web;

@@ -9,6 +9,8 @@ use tokio::sync::mpsc;
 use venuebox::config::{Config, IngestMode};
 use venuebox::service::{Control, Service};
 
+mod update_cmd;
+
 /// Most threads for blocking calls (tokio's default is 512).
 const MAX_BLOCKING_THREADS: usize = 64;
 
@@ -47,6 +49,22 @@ enum Command {
         #[arg(long, value_name = "NAME")]
         bucket: Option<String>,
     },
+    /// Install a signed RAUC update bundle into the other root slot (run as root on the box).
+    Update {
+        /// The bundle file (.raucb).
+        bundle: PathBuf,
+        /// Also write rauc's progress and the outcome to this file (the staff page shows it).
+        #[arg(long, value_name = "FILE")]
+        status: Option<PathBuf>,
+        /// Reboot into the new slot once it is installed.
+        #[arg(long)]
+        reboot: bool,
+        /// The rauc program.
+        #[arg(long, value_name = "PROGRAM", default_value = "rauc")]
+        rauc: PathBuf,
+    },
+    /// Exit 0 when the running service's /healthz answers ok on the configured HTTP port.
+    Healthz,
 }
 
 impl Cli {
@@ -77,8 +95,18 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    if let Some(Command::UplinkCheck { endpoint, bucket }) = &cli.command {
-        return uplink_check(config, endpoint.clone(), bucket.clone());
+    match &cli.command {
+        Some(Command::UplinkCheck { endpoint, bucket }) => {
+            return uplink_check(config, endpoint.clone(), bucket.clone());
+        }
+        Some(Command::Update {
+            bundle,
+            status,
+            reboot,
+            rauc,
+        }) => return update_cmd::run(rauc, bundle, status.as_deref(), *reboot),
+        Some(Command::Healthz) => return update_cmd::healthz(config.http.listen),
+        None => {}
     }
     if cli.print_config {
         print!("{}", config.to_toml_redacted());

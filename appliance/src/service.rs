@@ -108,7 +108,7 @@ impl Service {
         let window_events = crate::window::WindowFollower::new(window.clone(), "signal-hub");
         let discovery = Arc::new(Discovery::new(config.discovery.clone(), local_addr));
         let auth = AdminAuth::load(&config.admin, std::env::var("VENUEBOX_ADMIN_PASSWORD").ok());
-        let admin = Arc::new(Admin::new(auth));
+        let admin = Arc::new(Admin::new(auth, admin::upload::Uploads::new(&config.admin)));
         let seeder = match config.seeder.enabled {
             true => Some(Arc::new(Seeder::new(seeder_config(&config, local_addr.port())).await?)),
             false => None,

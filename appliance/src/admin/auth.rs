@@ -201,6 +201,7 @@ mod tests {
         let config = AdminConfig {
             password: String::new(),
             state_dir: dir.path().join("state"),
+            ..AdminConfig::default()
         };
         let a = AdminAuth::load(&config, None);
         let PasswordSource::File(path) = &a.source else {
@@ -218,6 +219,7 @@ mod tests {
         let config = AdminConfig {
             password: "from-config".into(),
             state_dir: "/nonexistent".into(),
+            ..AdminConfig::default()
         };
         assert_eq!(AdminAuth::load(&config, Some("from-env".into())).reveal(), "from-env");
         assert_eq!(AdminAuth::load(&config, None).source, PasswordSource::Config);

@@ -8,6 +8,7 @@ pub mod history;
 pub mod host;
 pub mod page;
 pub mod problems;
+pub mod upload;
 
 use crate::report::Reports;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -21,15 +22,18 @@ pub struct Admin {
     pub auth: auth::AdminAuth,
     /// Failed logins per address.
     pub logins: auth::LoginThrottle,
+    /// Update bundles uploaded on the page.
+    pub uploads: upload::Uploads,
     history: Mutex<history::History>,
 }
 
 impl Admin {
-    /// With a loaded password and an empty history.
-    pub fn new(auth: auth::AdminAuth) -> Self {
+    /// With a loaded password, the update upload settings and an empty history.
+    pub fn new(auth: auth::AdminAuth, uploads: upload::Uploads) -> Self {
         Self {
             auth,
             logins: auth::LoginThrottle::default(),
+            uploads,
             history: Mutex::new(history::History::default()),
         }
     }

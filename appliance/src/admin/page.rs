@@ -1,4 +1,5 @@
-//! `/admin` (the page) and `/admin/data.json` (its figures), both behind HTTP Basic.
+//! `/admin` (the page), `/admin/data.json` (its figures) and `/admin/update` (update upload and
+//! progress), all behind HTTP Basic.
 
 use crate::discovery::By;
 use crate::discovery::Discovery;
@@ -6,6 +7,7 @@ use crate::report::Reports;
 use crate::web::respond::{self, Body};
 use bytes::Bytes;
 use http_body_util::Full;
+use hyper::body::Incoming;
 use hyper::header::{self, HeaderValue};
 use hyper::{HeaderMap, Response, StatusCode};
 use serde_json::json;
@@ -25,26 +27,73 @@ pub struct Staff<'a> {
 
 /// Answers `/admin` and `/admin/<sub>` from `client`; 401 without the staff credentials, 429
 /// without checking them once the address sent too many wrong ones.
-pub fn serve(headers: &HeaderMap, client: std::net::IpAddr, state: Staff<'_>, sub: Option<&str>) -> Response<Body> {
-    let authorization = headers.get(header::AUTHORIZATION).map(HeaderValue::as_bytes);
-    let now = std::time::Instant::now();
-    if !state.admin.logins.allowed(client, now) {
-        return respond::text(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too many wrong passwords; wait a minute\n",
-        );
-    }
-    if !state.admin.auth.check(authorization) {
-        if authorization.is_some() {
-            state.admin.logins.failed(client, now);
-        }
-        return unauthorized();
+pub async fn serve(
+    headers: &HeaderMap,
+    client: std::net::IpAddr,
+    state: Staff<'_>,
+    sub: Option<&str>,
+) -> Response<Body> {
+    if let Err(refused) = authorize(headers, client, state.admin) {
+        return *refused;
     }
     match sub {
         None => page(),
         Some("data.json") => respond::json(&data(state)),
+        Some("update") => update_status(state.admin).await,
         Some(_) => respond::not_found(),
     }
+}
+
+/// `POST /admin/update` from `client`: the same login, then the upload (see [`super::upload`]).
+pub async fn upload(
+    headers: &HeaderMap,
+    client: std::net::IpAddr,
+    admin: &super::Admin,
+    body: Incoming,
+) -> Response<Body> {
+    if let Err(refused) = authorize(headers, client, admin) {
+        return *refused;
+    }
+    match admin.uploads.receive(body).await {
+        Ok(n) => text_owned(
+            StatusCode::ACCEPTED,
+            format!("uploaded {n} bytes; the box installs it and reboots (progress: /admin/update)\n"),
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "update upload refused");
+            text_owned(e.status(), format!("{e}\n"))
+        }
+    }
+}
+
+/// Ok when the request carries the staff password; else the answer to send (401, or 429
+/// without checking once the address sent too many wrong ones).
+fn authorize(headers: &HeaderMap, client: std::net::IpAddr, admin: &super::Admin) -> Result<(), Box<Response<Body>>> {
+    let authorization = headers.get(header::AUTHORIZATION).map(HeaderValue::as_bytes);
+    let now = std::time::Instant::now();
+    if !admin.logins.allowed(client, now) {
+        return Err(Box::new(respond::text(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many wrong passwords; wait a minute\n",
+        )));
+    }
+    if !admin.auth.check(authorization) {
+        if authorization.is_some() {
+            admin.logins.failed(client, now);
+        }
+        return Err(Box::new(unauthorized()));
+    }
+    Ok(())
+}
+
+async fn update_status(admin: &super::Admin) -> Response<Body> {
+    text_owned(StatusCode::OK, admin.uploads.status().await)
+}
+
+fn text_owned(status: StatusCode, text: String) -> Response<Body> {
+    let mut resp = respond::text(status, "");
+    *resp.body_mut() = Body::from(text);
+    resp
 }
 
 fn unauthorized() -> Response<Body> {

@@ -44,6 +44,13 @@ pub struct AdminConfig {
     pub password: String,
     /// Folder for the box's own state (the generated password).
     pub state_dir: PathBuf,
+    /// Folder where an update bundle uploaded on the staff page is kept (on disk, never in
+    /// memory) until the box's RAUC installs it. Empty: the staff page takes no updates.
+    pub update_dir: PathBuf,
+    /// Largest update bundle the staff page accepts, bytes.
+    pub update_max_bytes: u64,
+    /// Time limit of one upload, seconds.
+    pub update_timeout_secs: u64,
 }
 
 impl Default for SignalConfig {
@@ -73,6 +80,9 @@ impl Default for AdminConfig {
         Self {
             password: String::new(),
             state_dir: PathBuf::from("/var/lib/venuebox"),
+            update_dir: PathBuf::new(),
+            update_max_bytes: 1 << 30,
+            update_timeout_secs: 900,
         }
     }
 }

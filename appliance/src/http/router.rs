@@ -12,6 +12,9 @@ use venuebox_proto::http_path::SafePath;
 
 /// Answers one request.
 pub async fn route(req: Request<Incoming>, state: Arc<AppState>) -> Response<Body> {
+    if req.method() == Method::POST && req.uri().path() == "/admin/update" {
+        return admin_upload(req, &state).await;
+    }
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return respond::method_not_allowed();
     }
@@ -32,8 +35,10 @@ pub async fn route(req: Request<Incoming>, state: Arc<AppState>) -> Response<Bod
         ["qr.svg"] => qr_response(&state.discovery, QrFormat::Svg, req.uri().query()),
         ["qr.png"] => qr_response(&state.discovery, QrFormat::Png, req.uri().query()),
         ["admin", ..] if !client(&req).https => admin_over_http(&req, &state),
-        ["admin"] => crate::admin::page::serve(req.headers(), client(&req).addr.ip(), staff(&state), None),
-        ["admin", sub] => crate::admin::page::serve(req.headers(), client(&req).addr.ip(), staff(&state), Some(sub)),
+        ["admin"] => crate::admin::page::serve(req.headers(), client(&req).addr.ip(), staff(&state), None).await,
+        ["admin", sub] => {
+            crate::admin::page::serve(req.headers(), client(&req).addr.ip(), staff(&state), Some(sub)).await
+        }
         ["hls", name] => hls(&req, &state, name),
         _ => static_file(&req, &state, &path).await,
     }
@@ -101,6 +106,16 @@ fn admin_over_http(req: &Request<Incoming>, state: &AppState) -> Response<Body> 
         resp.headers_mut().insert(hyper::header::LOCATION, v);
     }
     resp
+}
+
+/// `POST /admin/update`: HTTPS only (plain HTTP is refused, never challenged for the password).
+async fn admin_upload(req: Request<Incoming>, state: &AppState) -> Response<Body> {
+    let who = client(&req);
+    if !who.https {
+        return respond::text(StatusCode::FORBIDDEN, "updates are uploaded over HTTPS only\n");
+    }
+    let (parts, body) = req.into_parts();
+    crate::admin::page::upload(&parts.headers, who.addr.ip(), &state.admin, body).await
 }
 
 fn staff(state: &AppState) -> crate::admin::page::Staff<'_> {

@@ -48,7 +48,8 @@ pub async fn get(addr: SocketAddr, target: &str) -> Reply {
     request(addr, "GET", target, &[]).await
 }
 
-fn parse_reply(raw: &[u8], head: bool) -> Reply {
+/// Parses a raw HTTP/1.1 answer (status, headers, de-chunked body).
+pub fn parse_reply(raw: &[u8], head: bool) -> Reply {
     let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("complete head");
     let head_text = String::from_utf8_lossy(&raw[..split]).into_owned();
     let mut lines = head_text.split("\r\n");
@@ -96,17 +97,7 @@ pub async fn https_request(
     target: &str,
     extra_headers: &[(&str, &str)],
 ) -> (Reply, Vec<u8>) {
-    let config =
-        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .dangerous()
-            .with_custom_certificate_verifier(std::sync::Arc::new(AnyCert))
-            .with_no_client_auth();
-    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
-    let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
-    let mut stream = connector.connect(name, tcp).await.expect("TLS handshake");
+    let mut stream = tls_connect(addr).await;
     let cert = stream.get_ref().1.peer_certificates().unwrap()[0].to_vec();
     let mut req = format!("{method} {target} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n");
     for (k, v) in extra_headers {
@@ -117,6 +108,21 @@ pub async fn https_request(
     let mut raw = Vec::new();
     let _ = stream.read_to_end(&mut raw).await; // a peer closing without close_notify is fine
     (parse_reply(&raw, method == "HEAD"), cert)
+}
+
+/// A TLS connection to `addr` that accepts any certificate.
+pub async fn tls_connect(addr: SocketAddr) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
+    let config =
+        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .dangerous()
+            .with_custom_certificate_verifier(std::sync::Arc::new(AnyCert))
+            .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    connector.connect(name, tcp).await.expect("TLS handshake")
 }
 
 #[derive(Debug)]
