@@ -1,7 +1,8 @@
 // Swarm benchmark driver (scripts/bench/swarm.sh): the box in RTMP mode with ffmpeg as OBS, an
 // audience (AUDIENCE=browsers:N | node:N | sim:N | engine:N), optionally a fault (FAULT=obs-drop | garbage |
 // churn | sigkill); samples /api/status and /proc/<pid> every second for SECS seconds, then prints
-// the figures as a Markdown row and records them as JSON in $RESULTS_DIR.
+// the figures as a Markdown row and records them as JSON in $RESULTS_DIR. A prober in a process
+// of its own (prober.mjs) times /healthz, the playlist and /api/status throughout.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -9,6 +10,7 @@ import { startBox, BOX, SIGNAL, TRACKER } from './box.mjs';
 import { load } from './deps.mjs';
 import { figures, row, HEADER, faultView, engineSpan, engineRow, ENGINE_HEADER, BROWSER_HEADER, browserRow, browserViewers, BROWSER_VIEWER_HEADER, browserViewerRow } from './report.mjs';
 import { runFault, garbageClients, churn } from './faults.mjs';
+import { startProber, probeLine } from './probe.mjs';
 
 const [kind, count] = (process.env.AUDIENCE || 'sim:50').split(':');
 const N = Number(count || 4);
@@ -56,6 +58,7 @@ for (const sig of ['SIGTERM', 'SIGINT']) {
     process.exit(143);
   });
 }
+const prober = startProber(BOX);
 let audience = null;
 let garbage = null;
 let churner = null;
@@ -81,6 +84,7 @@ try {
   const loopDelay = monitorEventLoopDelay({ resolution: 20 });
   loopDelay.enable();
   const atStart = await audience.figures(); // bytes count from here
+  prober.mark();
   audience.mark?.();
   // Engines and browsers: a snapshot of the viewers' figures a minute apart on long runs (one row per minute).
   const snapshots = [{ t: t0, viewers: atStart }]; // the same span as the row's figures
@@ -121,7 +125,8 @@ try {
   const modelledSeederBytes = kind === 'sim' ? viewers.reduce((a, v) => a + v.bytes.seeder, 0) : 0;
   const f = figures({ first: samples[0], last: samples.at(-1), samples, viewers, secs, modelledSeederBytes, seederUploaded: box.seederUploaded() - seederAtStart });
   const last = box.lastStatus();
-  const out = { date: new Date().toISOString(), audience: `${kind}:${N}`, fault: FAULT || null, secs, note: audience.note || null, figures: f, driverCpuPct, driverLagMs, uptime: readFileSync('/proc/loadavg', 'utf8').trim() };
+  const probe = await prober.stop();
+  const out = { probe, date: new Date().toISOString(), audience: `${kind}:${N}`, fault: FAULT || null, secs, note: audience.note || null, figures: f, driverCpuPct, driverLagMs, uptime: readFileSync('/proc/loadavg', 'utf8').trim() };
   if (fault) out.faultView = faultView(fault, before, viewers);
   if (garbage) out.garbage = { clients: Math.round(N / 9), ...garbage.sent, trackerSocketErrors: last?.tracker?.socket_errors, trackerFailures: last?.tracker?.failures, signalRejected: last?.signal?.rejected_messages_total, signalClosedAbuse: last?.signal?.closed_abuse_total };
   if (churner) out.churn = { moved: churner.moved() };
@@ -155,6 +160,7 @@ try {
     console.log(`tracker limits: ${JSON.stringify(out.trackerLimits)}`);
   }
   if (out.garbage) console.log(`garbage: ${JSON.stringify(out.garbage)}`);
+  console.log(`HTTP probes in the measured period (separate process, fresh connection each, 200 ms apart, 2 s timeout): ${probeLine(probe)}`);
   if (out.churn) console.log(`churn: ${out.churn.moved} viewers left and as many joined; joiners: ${JSON.stringify(out.churnJoiners)}`);
   if (out.uplink) console.log(`uplink: ${JSON.stringify(out.uplink)}`);
   if (kind === 'engine') {
@@ -238,6 +244,7 @@ try {
   console.error(`recorded ${file}`);
 } finally {
   stopSampling.now = true;
+  prober.stop();
   garbage?.stop();
   churner?.stop();
   await audience?.close();
