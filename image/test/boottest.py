@@ -15,7 +15,8 @@ Checks, over two boots of the same disk:
   then:   power cuts while /data is written, each followed by a boot: files whole, service up,
           the unit's limits applied (powercut.py).
 
-usage: boottest.py <image-dir>   (holds disk.img, vmlinuz, initrd.img from mkimage.sh)
+usage: [ARCH=x86_64|aarch64] boottest.py <image-dir>   (disk.img, vmlinuz, initrd.img from
+       mkimage.sh with the same ARCH; aarch64 boots QEMU's virt board, also under TCG)
 Prints each check and the measured times; exits non-zero on the first failure.
 """
 
@@ -28,11 +29,30 @@ import socket
 import ssl
 import subprocess
 import sys
+import tempfile
 import time
 
 import powercut
 
-BOOT_TIMEOUT_S = 300
+ARCH = os.environ.get("ARCH", "x86_64")
+# What differs per architecture: the board, the console and the test shell's port (a second
+# UART on q35, a virtio console on virt, whose second UART Debian's kernel does not use).
+MACHINES = {
+    "x86_64": {
+        "qemu": ["qemu-system-x86_64", "-machine", "q35"],
+        "console": "ttyS0",
+        "shell": ["-serial", "chardev:shell"],
+        "boot_timeout_s": 300,
+    },
+    "aarch64": {
+        "qemu": ["qemu-system-aarch64", "-machine", "virt", "-cpu", "cortex-a72"],
+        "console": "ttyAMA0",
+        "shell": ["-device", "virtio-serial-pci", "-device", "virtconsole,chardev=shell"],
+        "boot_timeout_s": 900,
+    },
+}
+MACHINE = MACHINES[ARCH]
+BOOT_TIMEOUT_S = MACHINE["boot_timeout_s"]
 CMD_TIMEOUT_S = 180
 PORT_IMAGE = 80
 PORT_CHANGED = 8081
@@ -57,13 +77,14 @@ def free_port():
         return s.getsockname()[1]
 
 
-def http_get(port, path, headers=None, timeout=2.0):
-    """GET on the forwarded port: (status, headers dict, body) or None if nothing answers."""
+def http_get(port, path, headers=None, timeout=2.0, limit=4096):
+    """GET on the forwarded port: (status, headers dict, body's first `limit` bytes) or None if
+    nothing answers."""
     try:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
         conn.request("GET", path, headers=headers or {})
         resp = conn.getresponse()
-        body = resp.read(4096) if resp.status != 101 else b""
+        body = resp.read(limit) if resp.status != 101 else b""
         result = (resp.status, {k.lower(): v for k, v in resp.getheaders()}, body)
         conn.close()
         return result
@@ -174,10 +195,10 @@ class Shell:
 def start_qemu(img, ports, sock_path, console_log):
     """Starts QEMU (TCG) on the disk with user networking forwarding the given ports."""
     fwd = ",".join(f"hostfwd=tcp:127.0.0.1:{h}-:{g}" for g, h in ports.items())
-    cmdline = ("root=PARTLABEL=rootfs-a ro console=ttyS0 quiet loglevel=3 systemd.show_status=0"
-               " mitigations=off")
+    cmdline = (f"root=PARTLABEL=rootfs-a ro console={MACHINE['console']} quiet loglevel=3"
+               " systemd.show_status=0 mitigations=off")
     args = [
-        "qemu-system-x86_64", "-machine", "q35", "-accel", "tcg",
+        *MACHINE["qemu"], "-accel", "tcg",
         "-smp", "1", "-m", "1024", "-nodefaults", "-no-user-config", "-display", "none",
         "-kernel", f"{img}/vmlinuz", "-initrd", f"{img}/initrd.img", "-append", cmdline,
         "-drive", f"file={img}/disk.img,format=raw,if=virtio,cache=unsafe",
@@ -185,17 +206,15 @@ def start_qemu(img, ports, sock_path, console_log):
         "-device", "virtio-rng-pci", "-device", "i6300esb", "-action", "watchdog=reset",
         "-serial", f"file:{console_log}",
         "-chardev", f"socket,id=shell,path={sock_path},server=on,wait=off",
-        "-serial", "chardev:shell",
+        *MACHINE["shell"],
     ]
     return subprocess.Popen(args, stdin=subprocess.DEVNULL)
 
 
-def websocket_handshake(port):
-    """Status of a real WebSocket upgrade on /announce, and whether the accept key is right."""
-    import base64
-    import hashlib
+def websocket_handshake(port, path="/announce"):
+    """Status of a real WebSocket upgrade on `path`, and whether the accept key is right."""
     key = base64.b64encode(os.urandom(16)).decode()
-    r = http_get(port, "/announce", {
+    r = http_get(port, path, {
         "Connection": "Upgrade", "Upgrade": "websocket",
         "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": key,
     }, timeout=15.0)
@@ -304,6 +323,62 @@ def check_http(port):
           f"/announce answers a plain GET as a WebSocket endpoint ({r and r[0]})")
     status, accepted = websocket_handshake(port)
     check(status == 101 and accepted, f"/announce accepts a WebSocket upgrade ({status})")
+    status, accepted = websocket_handshake(port, "/signal")
+    check(status == 101 and accepted, f"/signal accepts a WebSocket upgrade ({status})")
+
+
+HLS_DIR = "/run/venuebox/hls"  # the image's ingest.hls_dir
+PLAYLIST = "stream.m3u8"  # ingest.playlist's default
+
+
+def make_hls(folder):
+    """Two 2 s H.264 segments and their live playlist (no end tag), from the host's ffmpeg."""
+    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi",
+                    "-i", "testsrc2=size=160x90:rate=10", "-t", "4", "-c:v", "libx264", "-g", "20",
+                    "-f", "hls", "-hls_time", "2", "-hls_list_size", "0",
+                    "-hls_flags", "omit_endlist", "-hls_segment_filename", f"{folder}/seg-%d.ts",
+                    f"{folder}/{PLAYLIST}"], check=True)
+    return sorted(n for n in os.listdir(folder) if n.endswith(".ts"))
+
+
+def push_file(sh, src, dest):
+    """Copies a host file into the guest through the command channel (base64 lines); the name
+    appears only once the file is complete."""
+    with open(src, "rb") as f:
+        data = base64.b64encode(f.read()).decode()
+    rc, out = sh.run(f": >{dest}.part")
+    for i in range(0, len(data), 8192):
+        if rc == 0:
+            rc, out = sh.run(f"printf %s '{data[i:i + 8192]}' | base64 -d >>{dest}.part")
+    if rc == 0:
+        rc, out = sh.run(f"mv {dest}.part {dest}")
+    check(rc == 0, f"copied {os.path.basename(src)} into the guest's {os.path.dirname(dest)} ({out})")
+
+
+def check_viewer_media(sh, port):
+    """A stream written into the ingest folder reaches a viewer: the box's playlist lists it
+    and a segment comes back over HTTP byte for byte."""
+    with tempfile.TemporaryDirectory() as tmp:
+        segments = make_hls(tmp)
+        for name in segments + [PLAYLIST]:
+            push_file(sh, f"{tmp}/{name}", f"{HLS_DIR}/{name}")
+        sources = []
+        for name in segments:
+            with open(f"{tmp}/{name}", "rb") as f:
+                sources.append(f.read())
+    deadline = time.monotonic() + 60
+    uris = []
+    while len(uris) < len(sources) and time.monotonic() < deadline:
+        r = http_get(port, "/hls/live.m3u8", limit=65536)
+        if r and r[0] == 200:
+            uris = [ln for ln in r[2].decode().splitlines() if ln and not ln.startswith("#")]
+        time.sleep(0.5)
+    check(len(uris) == len(sources),
+          f"the viewer's playlist /hls/live.m3u8 lists the stream's segments {uris}")
+    r = http_get(port, f"/hls/{uris[0]}", timeout=10.0, limit=16 << 20)
+    check(r is not None and r[0] == 200 and r[2] == sources[0],
+          f"a viewer gets the first segment over HTTP byte for byte ({r and r[0]}, "
+          f"{r and len(r[2])} bytes)")
 
 
 def first_boot(sh, ports, console_log):
@@ -312,6 +387,7 @@ def first_boot(sh, ports, console_log):
     check_system_running(sh)
     check_service(sh)
     check_filesystems(sh)
+    check_viewer_media(sh, ports[PORT_IMAGE])
     pw, console = check_first_boot_console(sh, console_log)
     check_staff_login(ports, pw, console)
     _, boot_id = sh.run("cat /proc/sys/kernel/random/boot_id")

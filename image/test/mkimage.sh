@@ -5,7 +5,10 @@
 # first-boot partition growth runs. No loop devices: mkfs.ext4 -d and dd into a sparse file.
 #
 # usage: image/test/mkimage.sh <venuebox-binary> <out-dir>
-# env:   VB_CACHE_DIR (default ~/.cache/venuebox), VIEWER_DIST (default viewer/dist)
+# env:   ARCH (x86_64 or aarch64, default x86_64; the binary must be built for it),
+#        VB_CACHE_DIR (default ~/.cache/venuebox), VIEWER_DIST (default viewer/dist)
+# aarch64 on an x86_64 host: the arm64 root's programs run under qemu-user through proot
+# (foreign-chroot/chroot), so no binfmt_misc is needed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -16,17 +19,49 @@ overlay=$repo/buildroot-config/rootfs-overlay
 viewer=${VIEWER_DIST:-$repo/viewer/dist}
 mkdir -p "$cache" "$out"
 
-# 1. Generic rootfs, cached under a key of the package list and the hook.
-pkgs=$(grep -v '^#' "$here/packages.txt" | grep -v '^$' | paste -sd, -)
+# 0. The architecture: Debian's name for it, the kernel package, the test shell's port.
+ARCH=${ARCH:-x86_64}
+case $ARCH in
+    x86_64) debarch=amd64 shell_tty=ttyS1 ;;
+    aarch64) debarch=arm64 shell_tty=hvc0 ;;
+    *) echo "mkimage: ARCH must be x86_64 or aarch64, not $ARCH" >&2; exit 2 ;;
+esac
+# A foreign root: apt runs dpkg through its own chroot(2), which cannot start arm64 programs
+# without binfmt_misc. So mmdebstrap only downloads and unpacks (extract) the essential set and
+# the packages, and extract hooks (the only ones that variant runs) install them all with the
+# root's dpkg (foreign-install.sh), then run rootfs-hook.sh, under proot + qemu-user
+# (foreign-chroot/chroot). /usr is merged up front (usrmerge's conversion needs ldd, which
+# qemu-user cannot serve).
+variant=(--variant=essential)
+hook=customize
+extra=""
+if [ "$ARCH" != "$(uname -m)" ]; then
+    PATH=$here/foreign-chroot:$PATH
+    extra="usr-is-merged,"
+    hook=extract
+    variant=(--architectures="$debarch" --skip=check/qemu --variant=extract --include='?essential'
+        --setup-hook='for d in bin sbin lib; do mkdir -p "$1/usr/$d"; ln -s "usr/$d" "$1/$d"; done'
+        --extract-hook="$here/foreign-install.sh \"\$1\"")
+fi
+
+# 1. Generic rootfs, cached under a key of the package list, the hook and the architecture.
+# The kernel package is the architecture's (packages.txt names amd64's).
+pkgs=$(grep -v '^#' "$here/packages.txt" | grep -v '^$' | grep -v '^linux-image-' |
+    paste -sd, -),linux-image-$debarch
 key=$(cat "$here/packages.txt" "$here/rootfs-hook.sh" | sha256sum | cut -c1-16)
 tarball=$cache/rootfs-bookworm-$key.tar
+if [ "$debarch" != amd64 ]; then
+    key=$(printf '%s\n' "$key" "${variant[*]}" | cat - "$here/foreign-install.sh" | sha256sum |
+        cut -c1-16)
+    tarball=$cache/rootfs-bookworm-$debarch-$key.tar
+fi
 if [ ! -s "$tarball" ]; then
     t0=$(date +%s)
-    mmdebstrap --variant=essential --format=tar --include="$pkgs" \
+    mmdebstrap "${variant[@]}" --format=tar --include="$extra$pkgs" \
         --dpkgopt='path-exclude=/usr/share/doc/*' \
         --dpkgopt='path-exclude=/usr/share/man/*' \
         --dpkgopt='path-exclude=/usr/share/locale/*' \
-        --customize-hook="$here/rootfs-hook.sh \"\$1\"" \
+        --$hook-hook="$here/rootfs-hook.sh \"\$1\"" \
         bookworm "$tarball.tmp" http://deb.debian.org/debian
     mv "$tarball.tmp" "$tarball"
     echo "mkimage: rootfs built by mmdebstrap in $(($(date +%s) - t0)) s: $tarball"
@@ -42,7 +77,9 @@ tar --numeric-owner -xpf "$tarball" -C "$root"
 cp -a "$overlay/." "$root/"
 mkdir -p "$root/data"
 install -D -m 0755 "$bin" "$root/usr/bin/venuebox"
-strip "$root/usr/bin/venuebox" 2>/dev/null || true
+strip_cmd=strip
+[ "$ARCH" = "$(uname -m)" ] || strip_cmd=$ARCH-linux-gnu-strip
+"$strip_cmd" "$root/usr/bin/venuebox" 2>/dev/null || true
 mkdir -p "$root/usr/share/venuebox/viewer"
 if [ -d "$viewer" ]; then
     cp -a "$viewer/." "$root/usr/share/venuebox/viewer/"
@@ -53,10 +90,10 @@ units=$(sed -n 's/^enable[[:space:]]\+\([^[:space:]]\+\).*/\1/p' \
     "$overlay/usr/lib/systemd/system-preset/50-venuebox.preset")
 # shellcheck disable=SC2086
 chroot "$root" systemctl enable $units
-# Test-only: the command channel the boot test drives over ttyS1.
+# Test-only: the command channel the boot test drives (ttyS1, or hvc0 on aarch64).
 install -D -m 0755 "$here/vb-test-shell" "$root/usr/local/sbin/vb-test-shell"
-install -D -m 0644 "$here/vb-test-shell.service" "$root/etc/systemd/system/vb-test-shell.service"
-chroot "$root" systemctl enable vb-test-shell.service
+install -D -m 0644 "$here/vb-test-shell@.service" "$root/etc/systemd/system/vb-test-shell@.service"
+chroot "$root" systemctl enable "vb-test-shell@$shell_tty.service"
 cp "$root"/boot/vmlinuz-* "$out/vmlinuz"
 cp "$root"/boot/initrd.img-* "$out/initrd.img"
 
