@@ -16,6 +16,9 @@ for kdir in "$root"/usr/lib/modules/*; do
     chroot "$root" depmod -a "$kver"
 done
 rm -rf "$root/usr/lib/firmware"
+# RAUC's GRUB backend needs grub-editenv only; the rest of grub-common is boot-loader tooling.
+find "$root/usr/bin" "$root/usr/sbin" -name 'grub-*' ! -name grub-editenv -delete
+rm -rf "$root/usr/share/grub"
 cat >"$root/etc/initramfs-tools/conf.d/venuebox-test.conf" <<'CONF'
 MODULES=list
 COMPRESS=zstd

@@ -21,5 +21,19 @@ OS
 ln -sf ../usr/lib/os-release "$TARGET_DIR/etc/os-release"
 
 if [ "$BOARD" = x86_64 ] && [ -d "$BINARIES_DIR/efi-part/EFI/BOOT" ]; then
-    cp -f "$BOARD_DIR/grub.cfg" "$BINARIES_DIR/efi-part/EFI/BOOT/grub.cfg"
+    cp -f "$BOARD_DIR/grub.cfg" "$BOARD_DIR/grub-slot.cfg" "$BINARIES_DIR/efi-part/EFI/BOOT/"
+    # RAUC: slots, the EFI partition (grubenv) at /boot/efi, slot A good and first.
+    install -D -m 0644 "$BOARD_DIR/rauc-system.conf" "$TARGET_DIR/etc/rauc/system.conf"
+    mkdir -p "$TARGET_DIR/boot/efi"
+    grep -q ' /boot/efi ' "$TARGET_DIR/etc/fstab" ||
+        echo 'LABEL=VB-EFI /boot/efi vfat rw,noatime,nosuid,nodev,noexec,umask=0077 0 2' >>"$TARGET_DIR/etc/fstab"
+    "$HOST_DIR/bin/grub-editenv" "$BINARIES_DIR/efi-part/EFI/BOOT/grubenv" create
+    "$HOST_DIR/bin/grub-editenv" "$BINARIES_DIR/efi-part/EFI/BOOT/grubenv" set \
+        ORDER="A B" A_OK=1 A_TRY=0 B_OK=0 B_TRY=0
+fi
+# RAUC's keyring: the maintainers' update CA certificate (docs/FIRMWARE.md, "Updates").
+if [ -n "${VB_RAUC_KEYRING:-}" ]; then
+    install -D -m 0644 "$VB_RAUC_KEYRING" "$TARGET_DIR/etc/rauc/keyring.pem"
+else
+    echo "post-build: VB_RAUC_KEYRING not set: this image cannot install updates" >&2
 fi
