@@ -94,6 +94,8 @@ chroot "$root" systemctl enable $units
 install -D -m 0755 "$here/vb-test-shell" "$root/usr/local/sbin/vb-test-shell"
 install -D -m 0644 "$here/vb-test-shell@.service" "$root/etc/systemd/system/vb-test-shell@.service"
 chroot "$root" systemctl enable "vb-test-shell@$shell_tty.service"
+# BOOTLOADER=grub (the update test): RAUC's slot config and keyring, kernels in /boot per slot.
+if [ "${BOOTLOADER:-}" = grub ]; then "$here/rauc-root.sh" "$root"; fi
 cp "$root"/boot/vmlinuz-* "$out/vmlinuz"
 cp "$root"/boot/initrd.img-* "$out/initrd.img"
 
@@ -119,6 +121,10 @@ put() { dd if="$1" of="$out/disk.img" bs=1M seek="$(($2 * 512))" oflag=seek_byte
     conv=notrunc,sparse status=none; }
 put "$out/rootfs.ext4" "$(start_of 1)"
 put "$out/data.ext4" "$(start_of 3)"
+if [ "${BOOTLOADER:-}" = grub ]; then # GRUB on the boot partition; bundles are made of slot A
+    "$here/esp.sh" "$out/esp.vfat" 16 && put "$out/esp.vfat" "$(start_of 0)" && rm "$out/esp.vfat"
+    mv "$out/rootfs.ext4" "$out/rootfs-a.ext4"
+fi
 rm -f "$out/rootfs.ext4" "$out/data.ext4"
 rm -rf "$root"
 echo "mkimage: $out/disk.img (${total} MiB: rootfs ${root_mb} MiB x2, data ${data_mb} MiB, ${free_mb} MiB free)"
