@@ -5,8 +5,12 @@
 //! Every connection takes a place under the global and the per-address cap
 //! ([`crate::web::limit`]) for its whole life, a WebSocket included, and is cut off when its
 //! client reads nothing for `http.write_timeout_secs`.
+//!
+//! Plain HTTP runs on its own thread ([`lane`]); a WebSocket upgrade is routed on the main
+//! runtime, where the socket then lives (docs/decisions/0008).
 
 pub mod files;
+pub mod lane;
 pub mod router;
 pub mod tls;
 
@@ -20,6 +24,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
+use tokio::runtime::Handle;
 use tokio_util::sync::CancellationToken;
 
 /// A client that sends no complete request head within this time is disconnected.
@@ -28,8 +33,13 @@ pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Serves plain HTTP on `listener` until `shutdown`, then lets open requests finish a moment.
+/// Requests are answered on the HTTP lane's thread; upgrades on the runtime that calls this.
 pub async fn serve(listener: TcpListener, state: Arc<AppState>, shutdown: CancellationToken) -> std::io::Result<()> {
-    accept_loop(listener, state, None, shutdown).await
+    let main = Some(Handle::current());
+    lane::run(listener, move |listener| {
+        accept_loop(listener, state, None, shutdown, main)
+    })
+    .await
 }
 
 /// Serves HTTPS on `listener` with `tls` until `shutdown`.
@@ -39,7 +49,14 @@ pub async fn serve_tls(
     tls: Arc<rustls::ServerConfig>,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    accept_loop(listener, state, Some(tokio_rustls::TlsAcceptor::from(tls)), shutdown).await
+    accept_loop(
+        listener,
+        state,
+        Some(tokio_rustls::TlsAcceptor::from(tls)),
+        shutdown,
+        None,
+    )
+    .await
 }
 
 async fn accept_loop(
@@ -47,6 +64,7 @@ async fn accept_loop(
     state: Arc<AppState>,
     tls: Option<tokio_rustls::TlsAcceptor>,
     shutdown: CancellationToken,
+    upgrades_on: Option<Handle>,
 ) -> std::io::Result<()> {
     let connections = tokio_util::task::TaskTracker::new();
     loop {
@@ -73,13 +91,14 @@ async fn accept_loop(
         let timeout = Duration::from_secs(state.config().http.write_timeout_secs);
         let stream = Guarded::new(stream, slot, timeout);
         let (state, shutdown, tls) = (state.clone(), shutdown.clone(), tls.clone());
+        let upgrades_on = upgrades_on.clone();
         connections.spawn(async move {
             match tls {
-                None => connection(stream, peer, false, state, shutdown).await,
+                None => connection(stream, peer, false, state, shutdown, upgrades_on).await,
                 Some(acceptor) => {
                     let handshake = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream));
                     match handshake.await {
-                        Ok(Ok(stream)) => connection(stream, peer, true, state, shutdown).await,
+                        Ok(Ok(stream)) => connection(stream, peer, true, state, shutdown, upgrades_on).await,
                         Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
                         Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
                     }
@@ -92,17 +111,32 @@ async fn accept_loop(
     Ok(())
 }
 
-/// Serves one connection's requests (and hands an upgrade over with the socket's slot).
-async fn connection<S>(stream: S, peer: SocketAddr, https: bool, state: Arc<AppState>, shutdown: CancellationToken)
-where
+/// Serves one connection's requests (and hands an upgrade over with the socket's slot); an
+/// upgrade request is routed on `upgrades_on` when given, so its WebSocket task runs there.
+async fn connection<S>(
+    stream: S,
+    peer: SocketAddr,
+    https: bool,
+    state: Arc<AppState>,
+    shutdown: CancellationToken,
+    upgrades_on: Option<Handle>,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let client = Client { addr: peer, https };
-    let service = service_fn(move |mut req| {
+    let service = service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
         let state = state.clone();
         req.extensions_mut().insert(client);
+        let elsewhere = upgrades_on
+            .clone()
+            .filter(|_| req.headers().contains_key(hyper::header::UPGRADE));
         async move {
-            let resp = router::route(req, state.clone()).await;
+            let resp = match elsewhere {
+                Some(main) => main.spawn(router::route(req, state.clone())).await.unwrap_or_else(|_| {
+                    crate::web::respond::text(hyper::StatusCode::SERVICE_UNAVAILABLE, "shutting down\n")
+                }),
+                None => router::route(req, state.clone()).await,
+            };
             let body = hyper::body::Body::size_hint(resp.body()).exact().unwrap_or(0);
             state.http.record(body);
             Ok::<_, std::convert::Infallible>(resp)

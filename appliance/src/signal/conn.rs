@@ -96,13 +96,17 @@ pub async fn serve(socket: WebSocket, hub: Arc<SignalHub>, tracker_url: String, 
             conn.send(close(CloseCode::Error, "internal error"));
         }
     }
-    tokio::select! {
-        _ = conn.run(stream, frames) => {}
-        _ = &mut writer => {}
-    }
+    // A writer that ended first (the client reset the socket or stopped reading) has been
+    // awaited already: awaiting its handle again panics, which aborts the release build.
+    let writer_ended = tokio::select! {
+        _ = conn.run(stream, frames) => false,
+        _ = &mut writer => true,
+    };
     hub.stats().leave(client);
     drop(conn);
-    let _ = tokio::time::timeout(WRITE_TIMEOUT, writer).await;
+    if !writer_ended {
+        let _ = tokio::time::timeout(WRITE_TIMEOUT, writer).await;
+    }
 }
 
 struct Conn {

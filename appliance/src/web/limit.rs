@@ -165,6 +165,11 @@ impl<S> Guarded<S> {
         }
     }
 
+    /// The socket, its slot and its timeout (to wrap the socket again after moving it).
+    pub fn into_parts(self) -> (S, Slot, Duration) {
+        (self.inner, self.slot, self.timeout)
+    }
+
     /// Called when a write would block: errs once it has blocked for `timeout`.
     fn check_stall(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
         let timeout = self.timeout;

@@ -1,5 +1,6 @@
 //! WebSocket upgrade of a hyper request (RFC 6455 handshake) into a tokio-tungstenite stream,
-//! shared by the tracker (`/announce`) and signaling (`/signal`).
+//! shared by the tracker (`/announce`) and signaling (`/signal`). A plain-HTTP socket moves from
+//! the HTTP lane to the runtime that awaits the upgrade (docs/decisions/0008).
 
 use super::respond::{text, Body};
 use http_body_util::Full;
@@ -8,12 +9,21 @@ use hyper::header::{self, HeaderValue};
 use hyper::upgrade::Upgraded;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::WebSocketStream;
 
+use super::limit::Guarded;
+
+/// The byte stream under a WebSocket: the plain TCP socket with its slot, or hyper's upgraded
+/// connection (TLS).
+pub trait Io: AsyncRead + AsyncWrite + Send + Unpin {}
+impl<T: AsyncRead + AsyncWrite + Send + Unpin> Io for T {}
+
 /// An accepted WebSocket.
-pub type WebSocket = WebSocketStream<TokioIo<Upgraded>>;
+pub type WebSocket = WebSocketStream<Box<dyn Io>>;
 
 /// A handshake that succeeded.
 pub struct Accepted {
@@ -61,11 +71,25 @@ pub fn accept(req: &mut Request<Incoming>, config: WebSocketConfig) -> Result<Ac
         HeaderValue::from_str(&accept_key).expect("base64 is ASCII"),
     );
     let ws = async move {
-        let upgraded = on_upgrade.await.ok()?;
-        Some(WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await)
+        let (io, read_ahead) = onto_this_runtime(on_upgrade.await.ok()?)?;
+        Some(WebSocketStream::from_partially_read(io, read_ahead, Role::Server, Some(config)).await)
     };
     Ok(Accepted {
         response: resp,
         socket: Box::pin(ws),
     })
+}
+
+/// The upgraded connection as a stream driven by the runtime this is called on, and the bytes
+/// hyper read past the handshake. A plain TCP socket (accepted on the HTTP lane) is taken out of
+/// hyper and registered here, keeping its slot; a TLS stream stays inside hyper's wrapper.
+fn onto_this_runtime(upgraded: Upgraded) -> Option<(Box<dyn Io>, Vec<u8>)> {
+    match upgraded.downcast::<TokioIo<Guarded<TcpStream>>>() {
+        Ok(parts) => {
+            let (tcp, slot, timeout) = parts.io.into_inner().into_parts();
+            let tcp = TcpStream::from_std(tcp.into_std().ok()?).ok()?;
+            Some((Box::new(Guarded::new(tcp, slot, timeout)), parts.read_buf.to_vec()))
+        }
+        Err(upgraded) => Some((Box::new(TokioIo::new(upgraded)), Vec::new())),
+    }
 }
