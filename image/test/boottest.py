@@ -36,7 +36,7 @@ import powercut
 
 ARCH = os.environ.get("ARCH", "x86_64")
 # What differs per architecture: the board, the console and the test shell's port (a second
-# UART on q35, a virtio console on virt, whose second UART Debian's kernel does not use).
+# UART on q35; on virt a virtio console, a PCI device like the disk, so the PL011 is the console).
 MACHINES = {
     "x86_64": {
         "qemu": ["qemu-system-x86_64", "-machine", "q35"],
