@@ -98,11 +98,13 @@ def wait_marked_good(sh, slot):
     deadline = time.monotonic() + BOOT_TIMEOUT_S
     state = ""
     while time.monotonic() < deadline:
-        _, state = sh.run("systemctl show -p ActiveState -p Result --value venuebox-mark-good.service")
-        if state.split() == ["active", "success"] or state.split()[:1] == ["failed"]:
+        _, state = sh.run("systemctl show -p ActiveState -p Result venuebox-mark-good.service")
+        props = dict(line.split("=", 1) for line in state.splitlines() if "=" in line)
+        if props.get("ActiveState") in ("active", "failed"):
             break
         time.sleep(2)
-    check(state.split() == ["active", "success"], f"venuebox-mark-good finished ({state!r})")
+    check(props.get("ActiveState") == "active" and props.get("Result") == "success",
+          f"venuebox-mark-good finished ({props})")
     booted, slots = rauc_status(sh)
     check(booted == slot and slots.get(slot) == "good", f"rauc: booted {booted}, slot {slot} good ({slots})")
     env = grubenv(sh)
