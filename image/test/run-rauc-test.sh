@@ -17,8 +17,8 @@ apt_need mmdebstrap e2fsprogs fdisk binutils python3 openssl rauc squashfs-tools
 apt_need_backports qemu-system-x86
 
 t0=$(date +%s)
-cargo build --locked -p venuebox --bin venuebox
-bin=target/debug/venuebox
+bin=${VB_BIN:-target/debug/venuebox} # VB_BIN: a venuebox binary built already (no cargo build)
+[ -n "${VB_BIN:-}" ] || cargo build --locked -p venuebox --bin venuebox
 t_build=$(date +%s)
 
 out=${IMAGE_WORK:-image/work}/rauctest
