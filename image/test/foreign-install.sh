@@ -10,8 +10,9 @@
 # spurious failure and fails again on a real one.
 set -eu
 root=$1
+# bookworm's systemd ships them in /bin (dpkg's name for them; /bin is a link to usr/bin here).
 for tool in systemd-sysusers systemd-tmpfiles; do
-    chroot "$root" dpkg-divert --local --rename --divert "/usr/bin/$tool.vb" --add "/usr/bin/$tool"
+    chroot "$root" dpkg-divert --local --rename --divert "/bin/$tool.vb" --add "/bin/$tool"
 done
 printf '#!/bin/sh\n' >"$root/usr/bin/systemd-sysusers.stub"
 chmod 0755 "$root/usr/bin/systemd-sysusers.stub"
@@ -20,7 +21,7 @@ chroot "$root" sh -c 'dpkg --install --force-depends /var/cache/apt/archives/*.d
     dpkg --configure -a'
 rm "$root/usr/bin/systemd-sysusers" "$root/usr/bin/systemd-sysusers.stub"
 for tool in systemd-sysusers systemd-tmpfiles; do
-    chroot "$root" dpkg-divert --local --rename --remove "/usr/bin/$tool"
+    chroot "$root" dpkg-divert --local --rename --remove "/bin/$tool"
 done
 systemd-sysusers --root="$root"
 systemd-tmpfiles --root="$root" --create >/dev/null || true
