@@ -2,25 +2,26 @@
 //! slow poll as a safety net) and feeds every newly listed segment into the window, marking a
 //! discontinuity where the producer's numbering or its timestamps show a restart.
 
+mod files;
 mod follower;
 mod timestamps;
 
+pub use files::resolve_uri;
 pub use follower::{Diff, Follower, Pick};
-
-use timestamps::{Observed, TimestampCheck};
 
 use crate::window::{Container, IncomingSegment, InitSegment, SharedWindow};
 use bytes::Bytes;
 use notify::{RecursiveMode, Watcher as _};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::AsyncReadExt;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-use venuebox_proto::http_path::is_plain_name;
 use venuebox_proto::m3u8::{MediaPlaylist, PlaylistError, MAX_PLAYLIST_BYTES};
+
+use files::read_bounded;
+use timestamps::{Observed, TimestampCheck};
 
 /// Where and how to watch.
 #[derive(Debug, Clone)]
@@ -218,16 +219,10 @@ impl WatchState {
     async fn take(&mut self, pick: Pick) -> Result<(), WatchError> {
         // Until the segment is published, its discontinuity is owed to the next one.
         self.carried_discontinuity |= pick.discontinuity;
-        let path = self.resolve(&pick.uri)?;
-        let data = match read_bounded(&path, self.cfg.max_segment_bytes).await {
-            Err(WatchError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
-                tracing::warn!(uri = %pick.uri, "listed segment was deleted before it could be read");
-                self.stats.segments_missing.fetch_add(1, Ordering::Relaxed);
-                return Ok(());
-            }
-            other => other?,
+        let Some(data) = self.read_listed(&pick.uri).await? else {
+            return Ok(());
         };
-        let init = match &pick.map_uri {
+        let mut init = match &pick.map_uri {
             Some(uri) => Some(self.init_segment(uri).await?),
             None => None,
         };
@@ -237,28 +232,46 @@ impl WatchState {
             Container::from_uri(&pick.uri)
         };
         let jumped = self.timestamps_jumped(kind, &data, init.as_deref(), pick.duration);
-        let owed = self.carried_discontinuity;
-        self.carried_discontinuity |= jumped;
-        let init = match (&pick.map_uri, jumped) {
-            (Some(uri), true) => Some(self.fresh_init_segment(uri).await?), // a restart rewrites it
-            _ => init,
-        };
-        self.carried_discontinuity = false;
-        if jumped && !owed {
-            tracing::info!("segment timestamps restarted: discontinuity");
-            self.stats.timestamp_discontinuities.fetch_add(1, Ordering::Relaxed);
+        if let (true, Some(uri)) = (jumped, &pick.map_uri) {
+            // A restart rewrites the init segment, often under the same name.
+            let fresh = self.fresh_init_segment(uri).await;
+            init = Some(fresh.inspect_err(|_| self.carried_discontinuity = true)?);
         }
+        let discontinuity = self.settle_discontinuity(jumped);
         self.window.push(IncomingSegment {
             source_uri: pick.uri,
             kind,
             duration: pick.duration,
             data,
-            discontinuity: owed || jumped,
+            discontinuity,
             program_date_time: pick.program_date_time,
             init,
         });
         self.stats.segments_added.fetch_add(1, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// The listed segment's bytes; `None` when the producer deleted it before it could be read.
+    async fn read_listed(&self, uri: &str) -> Result<Option<Bytes>, WatchError> {
+        match read_bounded(&self.resolve(uri)?, self.cfg.max_segment_bytes).await {
+            Err(WatchError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                tracing::warn!(uri = %uri, "listed segment was deleted before it could be read");
+                self.stats.segments_missing.fetch_add(1, Ordering::Relaxed);
+                Ok(None)
+            }
+            other => other.map(Some),
+        }
+    }
+
+    /// The one discontinuity flag of the segment about to be published: owed from the playlist
+    /// (restart, end, the producer's own tag) or seen in its timestamps; counted once.
+    fn settle_discontinuity(&mut self, jumped: bool) -> bool {
+        let owed = std::mem::take(&mut self.carried_discontinuity);
+        if jumped && !owed {
+            tracing::info!("segment timestamps restarted: discontinuity");
+            self.stats.timestamp_discontinuities.fetch_add(1, Ordering::Relaxed);
+        }
+        owed || jumped
     }
 
     /// Whether the segment's first timestamp does not continue the last published segment's.
@@ -299,56 +312,14 @@ impl WatchState {
     }
 }
 
-/// Joins a playlist-relative URI onto the folder, refusing anything that could leave it.
-pub fn resolve_uri(dir: &Path, uri: &str) -> Option<PathBuf> {
-    let path = uri.split(['?', '#']).next()?;
-    if path.contains("://") || path.starts_with('/') {
-        return None;
-    }
-    let mut out = dir.to_path_buf();
-    for part in path.split('/') {
-        if !is_plain_name(part) {
-            return None;
-        }
-        out.push(part);
-    }
-    Some(out)
-}
-
-async fn read_bounded(path: &Path, limit: u64) -> Result<Bytes, WatchError> {
-    let io = |source| WatchError::Io {
-        path: path.to_owned(),
-        source,
-    };
-    let file = tokio::fs::File::open(path).await.map_err(io)?;
-    let size = file.metadata().await.map_err(io)?.len();
-    if size > limit {
-        return Err(WatchError::TooLarge {
-            path: path.to_owned(),
-            size,
-            limit,
-        });
-    }
-    let mut buf = Vec::with_capacity(size as usize);
-    file.take(limit + 1).read_to_end(&mut buf).await.map_err(io)?;
-    if buf.len() as u64 > limit {
-        return Err(WatchError::TooLarge {
-            path: path.to_owned(),
-            size: buf.len() as u64,
-            limit,
-        });
-    }
-    Ok(Bytes::from(buf))
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{is_playlist_change, resolve_uri};
+    use super::is_playlist_change;
     use notify::event::{AccessKind, AccessMode, CreateKind, EventKind, ModifyKind, RemoveKind, RenameMode};
 
     #[test]
     fn only_changes_to_the_playlist_wake_the_watcher() {
-        let ev = |kind, name: &str| notify::Event::new(kind).add_path(Path::new("/hls").join(name));
+        let ev = |kind, name: &str| notify::Event::new(kind).add_path(std::path::Path::new("/hls").join(name));
         let name = std::ffi::OsStr::new("stream.m3u8");
         let wakes = [
             EventKind::Create(CreateKind::File),
@@ -369,25 +340,6 @@ mod tests {
         ];
         for kind in own_reads {
             assert!(!is_playlist_change(&ev(kind, "stream.m3u8"), name), "{kind:?}");
-        }
-    }
-    use std::path::Path;
-
-    #[test]
-    fn uris_cannot_leave_the_folder() {
-        let d = Path::new("/hls");
-        assert_eq!(resolve_uri(d, "seg1.ts").unwrap(), Path::new("/hls/seg1.ts"));
-        assert_eq!(resolve_uri(d, "0/seg1.ts?x=1").unwrap(), Path::new("/hls/0/seg1.ts"));
-        for bad in [
-            "../x.ts",
-            "/etc/passwd",
-            "http://evil/x.ts",
-            "a/../../b",
-            "",
-            ".hidden",
-            "a//b",
-        ] {
-            assert!(resolve_uri(d, bad).is_none(), "{bad}");
         }
     }
 }
