@@ -21,6 +21,7 @@ import base64
 import http.client
 import json
 import os
+import re
 import secrets
 import shutil
 import ssl
@@ -250,7 +251,7 @@ def after_fallback(sh, token):
 def grub_choices(console_log):
     """The slots GRUB chose, in order, from its line on the console."""
     with open(console_log, errors="replace") as f:
-        return [line.rsplit("slot ", 1)[1].strip() for line in f if line.startswith("VenueBox: ORDER=")]
+        return re.findall(r"VenueBox: ORDER=[^\n]*?: slot ([AB])", f.read())
 
 
 def run(img, ports, sock_path, console_log):
