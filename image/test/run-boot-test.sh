@@ -18,7 +18,7 @@ apt_need mmdebstrap e2fsprogs fdisk binutils python3 ffmpeg
 t0=$(date +%s)
 if [ "$ARCH" = aarch64 ]; then
     TARGET=aarch64-unknown-linux-musl
-    apt_need proot qemu-user gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu file
+    apt_need proot qemu-user gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu file cpio
     apt_need_backports qemu-system-arm
     rustup target list --installed | grep -qx "$TARGET" || rustup target add "$TARGET"
     PROFILE=${CROSS_PROFILE:-cross-test} # Cargo.toml: dev without debug info
