@@ -97,9 +97,15 @@ try {
   // The viewer's own counts bracket what the box aggregated (reports are cumulative; the first
   // comes 5 s after the page loaded).
   await waitFor('the viewer\'s first stats report', async () => (await status()).signal.viewers.bytes_seeder > 0, 15000);
+  // Then a report made after v1 must reach the box (every 2 s; a loaded machine delays the
+  // page's timer): its cumulative figures are then at least v1's and at most v2's.
   const v1 = await a.stats();
-  await sleep(2500);
-  const s1 = await status();
+  let s1 = null;
+  await waitFor('a stats report made after the viewer\'s first count', async () => {
+    s1 = await status();
+    const w = s1.signal.viewers;
+    return w.bytes_http >= v1.boxBytes && w.bytes_seeder >= v1.seederBytes && w.bytes_p2p >= v1.peerBytes && w.stalls >= v1.stalls;
+  }, 20000);
   const v2 = await a.stats();
   const vw = s1.signal.viewers;
   const between = (x, lo, hi) => x >= lo && x <= hi;
