@@ -9,6 +9,18 @@ const f1 = (x, d = 1) => (x === null || x === undefined || Number.isNaN(x) ? '-'
 /** Bytes the box's seeder sent as a live-mesh member (frames; `seeder.mesh` of /api/status). */
 const meshSent = (s) => s.status?.seeder?.mesh?.bytes_sent || 0;
 
+/** The service's CPU seconds across samples with /proc figures, or null with fewer than two (a
+ * restarted box counts from zero again). */
+export function cpuSeconds(withProc) {
+  if (withProc.length < 2) return null;
+  let cpu = 0;
+  for (let i = 1; i < withProc.length; i++) {
+    const [a, b] = [withProc[i - 1].proc, withProc[i].proc];
+    cpu += a.pid === b.pid ? b.cpuS - a.cpuS : b.cpuS;
+  }
+  return cpu;
+}
+
 /** Figures from the first and last samples, all samples, and the viewers' own figures. */
 export function figures({ first, last, samples, viewers, secs, modelledSeederBytes = 0, seederUploaded }) {
   const bytes = { peer: 0, seeder: 0, http: 0, r2: 0 }; // r2: browsers only (others count it in http)
@@ -37,11 +49,7 @@ export function figures({ first, last, samples, viewers, secs, modelledSeederByt
   const watched = viewers.reduce((a, v) => a + (v.watchedS || 0), 0);
   const stalled = viewers.reduce((a, v) => a + (v.stallS || 0), 0);
   const withProc = samples.filter((s) => s.proc);
-  let cpu = withProc.length > 1 ? 0 : null; // a restarted box counts from zero again
-  for (let i = 1; i < withProc.length; i++) {
-    const [a, b] = [withProc[i - 1].proc, withProc[i].proc];
-    cpu += a.pid === b.pid ? b.cpuS - a.cpuS : b.cpuS;
-  }
+  const cpu = cpuSeconds(withProc);
   const rss = withProc.map((s) => s.proc.rss);
   const rssNoWindow = withProc.filter((s) => s.status).map((s) => s.proc.rss - (s.status.window?.bytes || 0));
   return {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { startBox, BOX, SIGNAL, TRACKER } from './box.mjs';
 import { load } from './deps.mjs';
 import { churn } from './faults.mjs';
+import { cpuSeconds } from './report.mjs';
 
 const env = (name, dflt) => Number(process.env[name] || dflt);
 const SOAK_S = env('SOAK_S', 3600);
@@ -56,14 +57,10 @@ function audienceBucket(a, b) {
   return { viewers: b.viewers, stalls: d.stalls, stallRatio: d.watchedS > 0 ? d.stallS / d.watchedS : null, p2pShare: bytes > 0 ? d.peer / bytes : null, mbytes: bytes / MB };
 }
 
-/** The box's figures over a bucket's samples (a restarted box counts CPU from zero again). */
+/** The box's figures over a bucket's samples. */
 function boxBucket(samples) {
   const procs = samples.filter((s) => s.proc);
-  let cpuS = 0;
-  for (let i = 1; i < procs.length; i++) {
-    const [a, b] = [procs[i - 1].proc, procs[i].proc];
-    cpuS += a.pid === b.pid ? b.cpuS - a.cpuS : b.cpuS;
-  }
+  const cpuS = cpuSeconds(procs);
   const secs = procs.length > 1 ? (procs.at(-1).t - procs[0].t) / 1000 : null;
   const max = (xs) => (xs.length ? Math.max(...xs) : null);
   const st = samples.filter((s) => s.status);
