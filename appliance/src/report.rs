@@ -1,9 +1,11 @@
 //! Figures: what every subsystem reports, typed once, and the one writer of each format.
 //!
 //! A [`Source`] returns [`Figure`]s (name, kind, help, labels, value, and where the figure sits
-//! in `/api/status`). [`metrics_text`] renders `/metrics` (Prometheus text, `venuebox_<name>`),
-//! [`status_json`] renders the sources' objects of `/api/status`, and readers such as the staff
-//! page look figures up by name with [`value`]. A leaf: it imports nothing of the service.
+//! in `/api/status`). A [`Snapshot`] takes every
+//! source's figures once and renders `/metrics` (Prometheus text, `venuebox_<name>`) and
+//! `/api/status` from them; a [`Derived`] source (the staff page's problems) is computed from
+//! the same snapshot, and readers such as the staff page look figures up by name in it. A leaf:
+//! it imports nothing of the service.
 
 mod process;
 
@@ -115,45 +117,19 @@ pub trait Source: Send + Sync {
 
 /// The `/metrics` text of `sources`, in their order: `# HELP` and `# TYPE` once per name.
 pub fn metrics_text(sources: &[Arc<dyn Source>]) -> String {
-    let mut out = String::with_capacity(8192);
-    let mut last = String::new();
-    for figure in sources.iter().flat_map(|s| s.figures()) {
-        if figure.kind == Kind::Status {
-            continue;
-        }
-        if figure.name != last {
-            let kind = if figure.kind == Kind::Counter {
-                "counter"
-            } else {
-                "gauge"
-            };
-            let name = &figure.name;
-            let _ = writeln!(
-                out,
-                "# HELP {PREFIX}{name} {}\n# TYPE {PREFIX}{name} {kind}",
-                figure.help
-            );
-            last.clone_from(&figure.name);
-        }
-        let _ = write!(out, "{PREFIX}{}", figure.name);
-        if !figure.labels.is_empty() {
-            let labels: Vec<String> = figure
-                .labels
-                .iter()
-                .map(|(k, v)| format!("{k}=\"{}\"", label_value(v)))
-                .collect();
-            let _ = write!(out, "{{{}}}", labels.join(","));
-        }
-        let _ = writeln!(out, " {}", figure.value);
-    }
-    out
+    Snapshot::take(sources).metrics_text()
 }
 
 /// One source's `/api/status` object.
 pub fn source_json(source: &dyn Source) -> Value {
+    object(&source.figures())
+}
+
+/// The `/api/status` object of one source's `figures`.
+fn object(figures: &[Figure]) -> Value {
     let mut doc = Value::Object(Map::new());
-    for figure in source.figures() {
-        let Some(key) = figure.key else { continue };
+    for figure in figures {
+        let Some(key) = &figure.key else { continue };
         let mut at = &mut doc;
         let mut parts = key.split('/').peekable();
         while let Some(part) = parts.next() {
@@ -170,24 +146,103 @@ pub fn source_json(source: &dyn Source) -> Value {
     doc
 }
 
-/// The sources' objects of `/api/status`, each under its source's name.
-pub fn status_json(sources: &[Arc<dyn Source>]) -> Value {
-    let mut doc = Map::new();
-    for source in sources {
-        doc.insert(source.name().to_owned(), source_json(source.as_ref()));
-    }
-    Value::Object(doc)
+/// A source computed from the other sources' figures of the same moment (the staff page's
+/// problems are facts about the figures `/api/status` shows beside them).
+pub trait Derived: Send + Sync {
+    /// Key of its object in `/api/status`.
+    fn name(&self) -> &'static str;
+    /// Its figures, from `others`.
+    fn figures(&self, others: &Snapshot) -> Vec<Figure>;
 }
 
-/// The sum of the metric `name` over its label sets, if any source reports it.
-pub fn value(sources: &[Arc<dyn Source>], name: &str) -> Option<f64> {
-    let values: Vec<f64> = sources
-        .iter()
-        .flat_map(|s| s.figures())
-        .filter(|f| f.kind != Kind::Status && f.name == name)
-        .map(|f| f.value)
-        .collect();
-    (!values.is_empty()).then(|| values.iter().sum())
+/// Every source's figures taken once, at one moment: what one `/metrics` text, `/api/status`
+/// document or staff-page sample is written from, so no figure in it contradicts another.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    parts: Vec<(&'static str, Vec<Figure>)>,
+}
+
+impl Snapshot {
+    /// The figures of `sources` now.
+    pub fn take(sources: &[Arc<dyn Source>]) -> Self {
+        Self {
+            parts: sources.iter().map(|s| (s.name(), s.figures())).collect(),
+        }
+    }
+
+    fn with(mut self, derived: &dyn Derived) -> Self {
+        let figures = derived.figures(&self);
+        self.parts.push((derived.name(), figures));
+        self
+    }
+
+    fn figures(&self) -> impl Iterator<Item = &Figure> {
+        self.parts.iter().flat_map(|(_, f)| f)
+    }
+
+    /// The sum of the metric `name` (without the prefix) over its label sets, if reported.
+    pub fn value(&self, name: &str) -> Option<f64> {
+        let values: Vec<f64> = self
+            .figures()
+            .filter(|f| f.kind != Kind::Status && f.name == name)
+            .map(|f| f.value)
+            .collect();
+        (!values.is_empty()).then(|| values.iter().sum())
+    }
+
+    /// The label `label` of the first figure named `name`.
+    pub fn label(&self, name: &str, label: &str) -> Option<String> {
+        let f = self.figures().find(|f| f.name == name)?;
+        f.labels.iter().find(|(k, _)| *k == label).map(|(_, v)| v.clone())
+    }
+
+    /// The `/metrics` text, in the sources' order: `# HELP` and `# TYPE` once per name.
+    pub fn metrics_text(&self) -> String {
+        let mut out = String::with_capacity(8192);
+        let mut last = String::new();
+        for figure in self.figures().filter(|f| f.kind != Kind::Status) {
+            if figure.name != last {
+                let kind = if figure.kind == Kind::Counter {
+                    "counter"
+                } else {
+                    "gauge"
+                };
+                let name = &figure.name;
+                let _ = writeln!(
+                    out,
+                    "# HELP {PREFIX}{name} {}\n# TYPE {PREFIX}{name} {kind}",
+                    figure.help
+                );
+                last.clone_from(&figure.name);
+            }
+            let _ = write!(out, "{PREFIX}{}", figure.name);
+            if !figure.labels.is_empty() {
+                let labels: Vec<String> = figure
+                    .labels
+                    .iter()
+                    .map(|(k, v)| format!("{k}=\"{}\"", label_value(v)))
+                    .collect();
+                let _ = write!(out, "{{{}}}", labels.join(","));
+            }
+            let _ = writeln!(out, " {}", figure.value);
+        }
+        out
+    }
+
+    /// The `/api/status` document: each source's object under its name (a source without a
+    /// name at the top).
+    pub fn status_json(&self) -> Value {
+        let mut doc = Map::new();
+        for (name, figures) in &self.parts {
+            match object(figures) {
+                Value::Object(top) if name.is_empty() => doc.extend(top),
+                object => {
+                    doc.insert((*name).to_owned(), object);
+                }
+            }
+        }
+        Value::Object(doc)
+    }
 }
 
 /// Every source of the service, in `/metrics` order, and when the service started: the handle
@@ -195,6 +250,7 @@ pub fn value(sources: &[Arc<dyn Source>], name: &str) -> Option<f64> {
 pub struct Reports {
     started: Instant,
     sources: Vec<Arc<dyn Source>>,
+    derived: Vec<Arc<dyn Derived>>,
 }
 
 impl Reports {
@@ -204,7 +260,17 @@ impl Reports {
         let mut sources = core;
         sources.push(Arc::new(Uptime(started)));
         sources.extend(rest);
-        Self { started, sources }
+        Self {
+            started,
+            sources,
+            derived: Vec::new(),
+        }
+    }
+
+    /// With `derived` after the sources, computed from their figures of the same moment.
+    pub fn with_derived(mut self, derived: Arc<dyn Derived>) -> Self {
+        self.derived.push(derived);
+        self
     }
 
     /// Seconds since the service started.
@@ -212,28 +278,26 @@ impl Reports {
         self.started.elapsed().as_secs_f64()
     }
 
+    /// Every figure now, the derived ones last.
+    pub fn snapshot(&self) -> Snapshot {
+        self.derived
+            .iter()
+            .fold(Snapshot::take(&self.sources), |snap, d| snap.with(d.as_ref()))
+    }
+
     /// The `/metrics` text.
     pub fn metrics_text(&self) -> String {
-        metrics_text(&self.sources)
+        self.snapshot().metrics_text()
     }
 
     /// The `/api/status` document.
     pub fn status_json(&self) -> Value {
-        let mut doc = Map::new();
-        for source in &self.sources {
-            match source_json(source.as_ref()) {
-                Value::Object(top) if source.name().is_empty() => doc.extend(top),
-                object => {
-                    doc.insert(source.name().to_owned(), object);
-                }
-            }
-        }
-        Value::Object(doc)
+        self.snapshot().status_json()
     }
 
     /// The sum of metric `name` (without the prefix) over its label sets, if reported.
     pub fn value(&self, name: &str) -> Option<f64> {
-        value(&self.sources, name)
+        self.snapshot().value(name)
     }
 }
 
@@ -302,12 +366,58 @@ mod tests {
         assert_eq!(text.matches("# TYPE venuebox_s_by_seq gauge").count(), 1);
         assert!(text.contains("venuebox_s_by_seq{seq=\"2\"} 2\n"));
         assert!(text.contains("venuebox_s_age_seconds -1\n"));
-        let doc = status_json(&sources);
+        let snap = Snapshot::take(&sources);
         assert_eq!(
-            doc,
+            snap.status_json(),
             serde_json::json!({"s": {"bytes": 7, "x": {"age": null}, "list": [1, 2]}})
         );
-        assert_eq!(value(&sources, "s_by_seq"), Some(3.0));
-        assert_eq!(value(&sources, "nope"), None);
+        assert_eq!(snap.value("s_by_seq"), Some(3.0));
+        assert_eq!(snap.value("nope"), None);
+        assert_eq!(snap.label("s_by_seq", "seq").as_deref(), Some("1"));
+    }
+
+    /// Counts its own calls: each snapshot sees a new value.
+    #[derive(Default)]
+    struct Ticks(std::sync::atomic::AtomicU64);
+    impl Source for Ticks {
+        fn name(&self) -> &'static str {
+            "t"
+        }
+        fn figures(&self) -> Vec<Figure> {
+            let n = self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            vec![Figure::count("t_ticks", "Calls.", n).at("ticks")]
+        }
+    }
+
+    struct Twice;
+    impl Derived for Twice {
+        fn name(&self) -> &'static str {
+            "d"
+        }
+        fn figures(&self, others: &Snapshot) -> Vec<Figure> {
+            let t = others.value("t_ticks").unwrap_or(0.0);
+            vec![Figure::gauge("d_twice", "Twice the ticks.", 2.0 * t).at("twice")]
+        }
+    }
+
+    #[test]
+    fn a_derived_source_reads_the_same_moment_as_the_document_it_is_in() {
+        let reports = Reports::new(vec![Arc::new(Ticks::default())], vec![]).with_derived(Arc::new(Twice));
+        for _ in 0..3 {
+            let doc = reports.status_json();
+            assert_eq!(
+                doc["d"]["twice"],
+                serde_json::json!(2.0 * doc["t"]["ticks"].as_f64().unwrap())
+            );
+            assert_eq!(doc["service"], "venuebox");
+        }
+        let text = reports.metrics_text();
+        let ticks: f64 = text
+            .lines()
+            .find_map(|l| l.strip_prefix("venuebox_t_ticks "))
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(text.contains(&format!("venuebox_d_twice {}\n", 2.0 * ticks)), "{text}");
     }
 }

@@ -67,9 +67,8 @@ impl AppState {
         rest.push(conns.clone());
         rest.extend(tracker.iter().map(|t| t.stats.clone() as Arc<dyn Source>));
         let core: Vec<Arc<dyn Source>> = vec![window.clone(), ingest.clone()];
-        let derived = crate::admin::figures::BoxFigures::new(core.iter().chain(&rest).cloned().collect(), &config);
-        rest.push(Arc::new(derived));
-        let reports = Reports::new(core, rest);
+        let derived = crate::admin::figures::BoxFigures::new(&config);
+        let reports = Reports::new(core, rest).with_derived(Arc::new(derived));
         Self {
             http,
             conns,

@@ -172,13 +172,13 @@ async fn segment_bytes_sent_are_counted() {
 #[tokio::test]
 async fn staff_egress_is_the_bytes_clients_received() {
     let (svc, _hls, _viewer) = service_with_two_segments().await;
-    let before = venuebox::admin::history::egress_bytes(&svc.state.reports).unwrap();
+    let before = venuebox::admin::history::egress_bytes(&svc.state.reports.snapshot()).unwrap();
     let mut received = 0u64;
     for name in names(&get(svc.addr, "/hls/live.m3u8").await.body) {
         received += get(svc.addr, &format!("/hls/{name}")).await.body.len() as u64;
     }
     received += request(svc.addr, "GET", "/healthz", &[]).await.body.len() as u64;
-    let after = venuebox::admin::history::egress_bytes(&svc.state.reports).unwrap();
+    let after = venuebox::admin::history::egress_bytes(&svc.state.reports.snapshot()).unwrap();
     let playlist = get(svc.addr, "/hls/live.m3u8").await.body.len() as u64; // same bytes as the first
     assert_eq!(after - before, (received + playlist) as f64);
     let seeder = svc.state.reports.value("seeder_uploaded_bytes_total");

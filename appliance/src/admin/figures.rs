@@ -5,9 +5,9 @@
 use super::history::EGRESS_FIGURES;
 use super::problems::{self, Facts};
 use crate::config::{Config, IngestMode};
-use crate::report::{Figure, Kind, Source};
+use crate::report::{Derived, Figure, Snapshot};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Instant;
 
 /// Egress rates are measured over at least this long.
@@ -15,7 +15,6 @@ const RATE_SECS: f64 = 2.0;
 
 /// The derived source.
 pub struct BoxFigures {
-    sources: Vec<Arc<dyn Source>>,
     started: Instant,
     segment_secs: u32,
     uplink_max_lag_secs: f64,
@@ -29,35 +28,14 @@ struct Rate {
     bps: Option<f64>,
 }
 
-/// Every figure of the sources at one moment, read by name.
-struct All(Vec<Figure>);
-
-impl All {
-    fn sum(&self, name: &str) -> Option<f64> {
-        let v: Vec<f64> = self
-            .0
-            .iter()
-            .filter(|f| f.kind != Kind::Status && f.name == name)
-            .map(|f| f.value)
-            .collect();
-        (!v.is_empty()).then(|| v.iter().sum())
-    }
-
-    fn label(&self, name: &str, label: &str) -> Option<String> {
-        let f = self.0.iter().find(|f| f.name == name)?;
-        f.labels.iter().find(|(k, _)| *k == label).map(|(_, v)| v.clone())
-    }
-}
-
 impl BoxFigures {
-    /// Over `sources` (every other source of the service).
-    pub fn new(sources: Vec<Arc<dyn Source>>, config: &Config) -> Self {
+    /// For the service configured by `config`.
+    pub fn new(config: &Config) -> Self {
         let segment_secs = match config.ingest.mode {
             IngestMode::Demo => config.demo.segment_secs,
             _ => config.ingest.segment_secs,
         };
         Self {
-            sources,
             started: Instant::now(),
             segment_secs,
             uplink_max_lag_secs: config.uplink.max_lag_secs,
@@ -80,8 +58,8 @@ impl BoxFigures {
         r.bps
     }
 
-    fn facts(&self, all: &All, egress_bps: Option<f64>, link_bps: Option<f64>) -> Facts {
-        let n = |name: &str| all.sum(name);
+    fn facts(&self, all: &Snapshot, egress_bps: Option<f64>, link_bps: Option<f64>) -> Facts {
+        let n = |name: &str| all.value(name);
         let disks: Vec<&std::path::Path> = self.disks.iter().map(PathBuf::as_path).collect();
         let failing = n("uplink_consecutive_failures").unwrap_or(0.0) > 0.0;
         Facts {
@@ -108,22 +86,21 @@ impl BoxFigures {
     }
 }
 
-impl Source for BoxFigures {
+impl Derived for BoxFigures {
     fn name(&self) -> &'static str {
         "box"
     }
 
-    fn figures(&self) -> Vec<Figure> {
-        let all = All(self.sources.iter().flat_map(|s| s.figures()).collect());
-        let own: Vec<f64> = EGRESS_FIGURES.iter().filter_map(|name| all.sum(name)).collect();
+    fn figures(&self, all: &Snapshot) -> Vec<Figure> {
+        let own: Vec<f64> = EGRESS_FIGURES.iter().filter_map(|name| all.value(name)).collect();
         let egress = (!own.is_empty()).then(|| own.iter().sum::<f64>());
         let egress_bps = self.egress_bps(egress);
         let link_bps = super::host::link_capacity_bps();
-        let added = all.sum("window_added_bytes_total").filter(|b| *b > 0.0);
+        let added = all.value("window_added_bytes_total").filter(|b| *b > 0.0);
         let per_segment = |bytes: Option<f64>| bytes.zip(added).map(|(b, a)| b / a);
-        let seeder = all.sum("seeder_uploaded_bytes_total").unwrap_or(0.0)
-            + all.sum("seeder_mesh_bytes_sent_total").unwrap_or(0.0);
-        let problems = problems::problems(&self.facts(&all, egress_bps, link_bps));
+        let seeder = all.value("seeder_uploaded_bytes_total").unwrap_or(0.0)
+            + all.value("seeder_mesh_bytes_sent_total").unwrap_or(0.0);
+        let problems = problems::problems(&self.facts(all, egress_bps, link_bps));
         vec![
             Figure::counter(
                 "box_egress_bytes_total",
@@ -155,7 +132,7 @@ impl Source for BoxFigures {
             Figure::maybe(
                 "box_http_copies_per_segment",
                 "HTTP segment bytes sent over bytes of segments made: copies of each segment over HTTP.",
-                per_segment(all.sum("http_segment_bytes_total")),
+                per_segment(all.value("http_segment_bytes_total")),
                 0.0,
             )
             .at("http_copies_per_segment"),

@@ -1,7 +1,7 @@
 //! The figures of the last minutes for the staff page's charts: a bounded ring of samples of the
 //! figures, read by name from the sources (see `crate::report`).
 
-use crate::report::Reports;
+use crate::report::Snapshot;
 use serde::Serialize;
 use std::collections::VecDeque;
 
@@ -45,10 +45,10 @@ pub struct History {
 }
 
 impl History {
-    /// Takes a sample of the figures at `t` seconds.
-    pub fn record(&mut self, t: f64, reports: &Reports) {
-        let num = |name: &str| reports.value(name);
-        let egress_total = egress_bytes(reports);
+    /// Takes a sample of the figures `now` at `t` seconds.
+    pub fn record(&mut self, t: f64, now: &Snapshot) {
+        let num = |name: &str| now.value(name);
+        let egress_total = egress_bytes(now);
         let egress_bps = match (self.last_egress, egress_total) {
             (Some((t0, b0)), Some(b1)) if t > t0 && b1 >= b0 => Some((b1 - b0) * 8.0 / (t - t0)),
             _ => None,
@@ -81,15 +81,15 @@ impl History {
 }
 
 /// The box's egress in bytes since start, as its own counters have it.
-pub fn egress_bytes(reports: &Reports) -> Option<f64> {
-    let own: Vec<f64> = EGRESS_FIGURES.iter().filter_map(|name| reports.value(name)).collect();
+pub fn egress_bytes(now: &Snapshot) -> Option<f64> {
+    let own: Vec<f64> = EGRESS_FIGURES.iter().filter_map(|name| now.value(name)).collect();
     (!own.is_empty()).then(|| own.iter().sum())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{Figure, Source};
+    use crate::report::{Figure, Reports, Source};
     use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::Arc;
 
@@ -113,16 +113,16 @@ mod tests {
         let counter = Arc::new(Sent::default());
         let reports = Reports::new(vec![counter.clone()], vec![]);
         let mut h = History::default();
-        h.record(0.0, &reports);
+        h.record(0.0, &reports.snapshot());
         counter.0.store(625_000, Ordering::Relaxed);
-        h.record(5.0, &reports);
+        h.record(5.0, &reports.snapshot());
         let s = h.samples();
         assert_eq!(s.len(), 2);
         assert_eq!(s[0].egress_bps, None);
         assert_eq!(s[1].egress_bps, Some(1e6));
         assert_eq!((s[1].bitrate_bps, s[1].viewers, s[1].p2p_share), (2.5e6, 0.0, None));
         for i in 0..500 {
-            h.record(10.0 + f64::from(i), &reports);
+            h.record(10.0 + f64::from(i), &reports.snapshot());
         }
         assert_eq!(h.samples().len(), MAX_SAMPLES);
         assert_eq!(h.samples().last().unwrap().egress_bps, Some(0.0));

@@ -53,8 +53,8 @@ pub async fn sample(admin: Arc<Admin>, reports: Arc<Reports>, shutdown: Cancella
             _ = shutdown.cancelled() => return Ok(()),
             _ = tick.tick() => {}
         }
-        let t = reports.uptime_secs();
-        admin.history().record(t, &reports);
+        let (t, now) = (reports.uptime_secs(), reports.snapshot());
+        admin.history().record(t, &now);
     }
 }
 

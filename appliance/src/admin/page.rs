@@ -125,12 +125,13 @@ fn page() -> Response<Body> {
 
 /// Everything the page shows.
 pub fn data(state: Staff<'_>) -> serde_json::Value {
+    let now = state.reports.snapshot();
     json!({
-        "status": state.reports.status_json(),
+        "status": now.status_json(),
         "history": state.admin.history().samples(),
         // The box's egress in bytes since start (HTTP bodies + WebRTC seeder); the charts' rate
         // is this figure's slope.
-        "egress_bytes": super::history::egress_bytes(state.reports),
+        "egress_bytes": super::history::egress_bytes(&now),
         // The service's own warnings for support; staff act on `status.box.problems`.
         "log": super::errors::recent(),
         "urls": {

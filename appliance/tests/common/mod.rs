@@ -81,12 +81,13 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
     }
 }
 
-/// A fresh state folder (generated certificate) per service, removed with the test process's
-/// temp files by the OS; never the machine's /var/lib/venuebox.
+/// A fresh state folder (generated certificate) per service under cargo's scratch folder for
+/// integration tests (`target/tmp`, gone with `cargo clean`), never /tmp, where nothing removes
+/// it, nor the machine's /var/lib/venuebox.
 pub fn unique_state_dir() -> std::path::PathBuf {
     static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    std::env::temp_dir().join(format!("venuebox-test-state-{}-{n}", std::process::id()))
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("venuebox-test-state-{}-{n}", std::process::id()))
 }
 
 /// Sends one request over HTTPS (any certificate accepted); returns the reply and the
