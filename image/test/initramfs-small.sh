@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
-# Makes the arm64 test image's initramfs on the host from the arm64 root's own files, with no
-# program of that root run (initramfs-tools needs `ldd`, which qemu-user cannot serve; decision
-# 0307). It holds dash, kmod, mount, switch_root, blkid and sleep with the libraries their ELF
-# headers name (read with the host's readelf), the modules the virt board's disk and ext4 need
-# (with their dependencies from modules.dep) and an /init that loads them, mounts the root
+# Makes a test image's initramfs on the host from the image root's own files, with no program
+# of that root run. It holds dash, kmod, mount, switch_root, blkid and sleep with the libraries
+# their ELF headers name (read with the host's readelf), the modules the virtual disk and ext4
+# need (with their dependencies from modules.dep) and an /init that loads them, mounts the root
 # read-only from the kernel command line's root= (PARTLABEL=, LABEL= or a /dev path) and
-# switches to its /sbin/init.
+# switches to its /sbin/init. Made first for arm64, where initramfs-tools needs `ldd`, which
+# qemu-user cannot serve (decision 0307); both architectures use it because Debian's generic
+# initramfs (udev, every storage driver) costs seconds of a 20 s boot that the product's
+# kernel, with its disk driver built in, does not spend (decision 0309).
 #
-# usage: image/test/initramfs-arm64.sh <arm64-root> <out-initrd.img>
+# usage: ARCH=x86_64|aarch64 image/test/initramfs-small.sh <root> <out-initrd.img>
 set -euo pipefail
 root=$(readlink -f "$1")
 out=$2
 programs=(/usr/bin/dash /usr/bin/kmod /usr/bin/mount /usr/sbin/switch_root /usr/sbin/blkid
     /usr/bin/sleep)
-modules=(virtio_pci virtio_mmio virtio_blk crc32c_generic ext4)
-libdirs=(/usr/lib/aarch64-linux-gnu /usr/lib)
+case ${ARCH:-x86_64} in
+    x86_64) modules=(virtio_pci virtio_blk crc32c_generic ext4) multiarch=x86_64-linux-gnu ;;
+    aarch64) modules=(virtio_pci virtio_mmio virtio_blk crc32c_generic ext4) multiarch=aarch64-linux-gnu ;;
+    *) echo "initramfs-small: ARCH must be x86_64 or aarch64, not $ARCH" >&2; exit 2 ;;
+esac
+libdirs=("/usr/lib/$multiarch" /usr/lib)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 ird=$work/initramfs
@@ -27,7 +33,7 @@ resolve() {
         [ "$comp" = "$rest" ] && rest="" || rest=${rest#*/}
         if [ -L "$root$done/$comp" ]; then
             n=$((n + 1))
-            [ "$n" -lt 40 ] || { echo "initramfs-arm64: symlink loop at $1" >&2; exit 1; }
+            [ "$n" -lt 40 ] || { echo "initramfs-small: symlink loop at $1" >&2; exit 1; }
             t=$(readlink "$root$done/$comp")
             case $t in /*) done="" ;; esac
             rest=${t#/}${rest:+/$rest}
@@ -47,7 +53,7 @@ add() {
     [ -z "${copied[$p]:-}" ] || return 0
     copied[$p]=1
     real=$(resolve "$p")
-    [ -f "$root$real" ] || { echo "initramfs-arm64: $p not in the root" >&2; exit 1; }
+    [ -f "$root$real" ] || { echo "initramfs-small: $p not in the root" >&2; exit 1; }
     install -D -m 0755 "$root$real" "$ird$p"
     local interp lib dir
     interp=$(readelf -l "$root$real" 2>/dev/null |
@@ -57,7 +63,7 @@ add() {
         for dir in "${libdirs[@]}"; do
             if [ -e "$root$dir/$lib" ]; then add "$dir/$lib"; continue 2; fi
         done
-        echo "initramfs-arm64: $lib (needed by $p) not in the root" >&2
+        echo "initramfs-small: $lib (needed by $p) not in the root" >&2
         exit 1
     done
 }
@@ -84,7 +90,7 @@ want() {
 }
 for m in "${modules[@]}"; do
     rel=$(grep -E "/${m}\.ko(\.[a-z]+)?:" "$dep" | cut -d: -f1)
-    [ -n "$rel" ] || { echo "initramfs-arm64: module $m not in $dep" >&2; exit 1; }
+    [ -n "$rel" ] || { echo "initramfs-small: module $m not in $dep" >&2; exit 1; }
     want "$rel"
 done
 for rel in "${order[@]}"; do
@@ -94,7 +100,7 @@ done
 
 cat >"$ird/init" <<'INIT'
 #!/bin/sh
-# The arm64 test image's init: modules, the root read-only from root=, then the root's init.
+# The test image's init: modules, the root read-only from root=, then the root's init.
 # Only dash's builtins and the few programs copied in (no grep, sed or cat here).
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -137,4 +143,4 @@ INIT
 chmod 0755 "$ird/init"
 (cd "$ird" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet -R 0:0) |
     gzip -9 >"$out"
-echo "initramfs-arm64: $out ($(du -k "$out" | cut -f1) KiB, kernel $kdir, ${#order[@]} modules)"
+echo "initramfs-small: $out ($(du -k "$out" | cut -f1) KiB, kernel $kdir, ${#order[@]} modules)"
