@@ -29,18 +29,41 @@ pub fn run(rauc: &Path, bundle: &Path, status: Option<&Path>, reboot: bool) -> E
         eprintln!("venuebox update FAILED: {e}");
         return ExitCode::FAILURE;
     }
+    let reboot_args = reboot_command(std::fs::read_to_string(REBOOT_ARGUMENT).ok().as_deref());
+    let shown = reboot_args
+        .iter()
+        .map(|a| if a.contains(' ') { format!("\"{a}\"") } else { a.clone() })
+        .collect::<Vec<_>>()
+        .join(" ");
     if !reboot {
-        report("result: installed; the box starts it at the next reboot (systemctl reboot)");
+        report(&format!(
+            "result: installed; the box starts it at the next reboot ({shown})"
+        ));
         return ExitCode::SUCCESS;
     }
     report("result: installed; rebooting into it");
-    match std::process::Command::new("systemctl").arg("reboot").status() {
+    match std::process::Command::new(&reboot_args[0])
+        .args(&reboot_args[1..])
+        .status()
+    {
         Ok(s) if s.success() => ExitCode::SUCCESS,
         other => {
-            eprintln!("venuebox update: installed, but `systemctl reboot` failed: {other:?}");
+            eprintln!("venuebox update: installed, but `{shown}` failed: {other:?}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// Boards whose boot loader tries a new slot only when asked at reboot put that reboot
+/// argument here (the Raspberry Pi: `0 tryboot`, decision 0310); GRUB boards have none.
+pub const REBOOT_ARGUMENT: &str = "/usr/lib/venuebox/update-reboot-argument";
+
+/// The command that reboots into the slot just installed, given the board's reboot argument
+/// file's text (if any).
+fn reboot_command(argument: Option<&str>) -> Vec<String> {
+    let mut cmd = vec!["systemctl".to_owned(), "reboot".to_owned()];
+    cmd.extend(argument.map(str::trim).filter(|a| !a.is_empty()).map(str::to_owned));
+    cmd
 }
 
 /// `venuebox healthz`: 0 when the service on `listen` answers ok, 1 otherwise.
@@ -54,5 +77,20 @@ pub fn healthz(listen: SocketAddr) -> ExitCode {
             eprintln!("venuebox healthz: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reboot_command;
+
+    #[test]
+    fn the_board_s_reboot_argument_is_passed_as_one_argument() {
+        assert_eq!(reboot_command(None), ["systemctl", "reboot"]);
+        assert_eq!(reboot_command(Some("  \n")), ["systemctl", "reboot"]);
+        assert_eq!(
+            reboot_command(Some("0 tryboot\n")),
+            ["systemctl", "reboot", "0 tryboot"]
+        );
     }
 }
