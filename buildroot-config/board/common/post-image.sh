@@ -1,23 +1,20 @@
 #!/bin/bash
 # Buildroot post-image: assembles the flashable disk image with genimage from the board's
-# layout (board/<board>/genimage.cfg[.in]). For the Pi, the boot partition's file list is
-# filled from what rpi-firmware and the kernel installed. Argument 2: the board name.
+# layout (board/<board>/genimage.cfg). For the Pi, the boot partition (boot.vfat) is made first
+# by pi-boot-fat.sh from the firmware and the root's /boot (decision 0310). Argument 2: the
+# board name.
 set -euo pipefail
 BOARD=${2:?board name expected in BR2_ROOTFS_POST_SCRIPT_ARGS}
 BOARD_DIR=$(dirname "$0")/../$BOARD
 GENIMAGE_CFG=$BINARIES_DIR/genimage.cfg
 
-if [ -f "$BOARD_DIR/genimage.cfg.in" ]; then
-    files=()
-    for f in "$BINARIES_DIR"/*.dtb "$BINARIES_DIR"/rpi-firmware/*; do
-        files+=("${f#"$BINARIES_DIR"/}")
-    done
-    files+=("$(sed -n 's/^kernel=//p' "$BINARIES_DIR/rpi-firmware/config.txt")")
-    list=$(printf '\\t\\t\\t"%s",\\n' "${files[@]}")
-    sed "s|#BOOT_FILES#|$list|" "$BOARD_DIR/genimage.cfg.in" >"$GENIMAGE_CFG"
-else
-    cp "$BOARD_DIR/genimage.cfg" "$GENIMAGE_CFG"
-fi
+case $BOARD in
+rpi4 | rpi5)
+    "$(dirname "$0")/pi-boot-fat.sh" "$BOARD_DIR" "$BINARIES_DIR/rpi-firmware" \
+        "$TARGET_DIR/boot" "$BUILD_DIR/pi-boot-fat" "$BINARIES_DIR/boot.vfat"
+    ;;
+esac
+cp "$BOARD_DIR/genimage.cfg" "$GENIMAGE_CFG"
 
 rootpath=$(mktemp -d)
 trap 'rm -rf "$rootpath"' EXIT
