@@ -8,11 +8,11 @@
 # <prefix>Image with <prefix>cmdline.txt. Checked: a trial boot of B and its commit; a trial of
 # A that is never marked good (the box is back on B, A is marked bad); a slot image without
 # /boot/Image (set-primary fails, nothing committed changes); a missing or torn slot.txt
-# (slot A boots); garbage arguments. The system.conf files are loaded by the real rauc CLI
-# (`rauc info`, which loads the config without the D-Bus service; `rauc status` and `rauc
-# install` need the service and, for bundles, loop devices, so RAUC itself is not run here).
-# Runs as root (debugfs on image files needs no privileges, mkfs.ext4 -d neither); no loop
-# devices, no D-Bus.
+# (slot A boots); garbage arguments; a cut during set-primary's copy, then A committed again.
+# The system.conf files are loaded by the real rauc CLI (`rauc info`, which loads the config
+# without the D-Bus service; `rauc status` and `rauc install` need the service and, for
+# bundles, loop devices, so RAUC itself is not run here). Runs as root; no loop devices, no
+# D-Bus. VB_PI_TEST_BUSYBOX=1 runs the backend with busybox's sh and tools, as on the box.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -270,5 +270,19 @@ expect "FAT after garbage arguments" "$before" "$(fat_sum)"
 expect "states after garbage arguments" "bad good" "$(states)"
 VB_PI_BOOT=$w/nothing-here be get-primary 2>"$w/err" && fail "get-primary without the boot partition succeeded"
 grep -q "mounted" "$w/err" || fail "no boot partition: $(cat "$w/err")"
+
+step "(6) after a cut during a copy (a.new/ half written, a/ gone): B boots, the next install of A works"
+rm -rf "$FAT/a"
+mkdir -p "$FAT/a.new/overlays"
+echo "half a kern" >"$FAT/a.new/Image"
+expect_boot B "kernel v2"
+expect_boot tryboot B "kernel v2"
+rauc_install A "$w/v3.ext4"
+[ ! -e "$FAT/a.new" ] || fail "a.new left behind"
+expect_boot tryboot A "kernel v3"
+mark_good
+expect "slot.txt after A committed" "os_prefix=a/" "$(cat "$FAT/slot.txt")"
+expect "states after A committed" "good good" "$(states)"
+expect_boot A "kernel v3"
 
 step "passed in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
