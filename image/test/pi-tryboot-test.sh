@@ -12,7 +12,8 @@
 # The system.conf files are loaded by the real rauc CLI (`rauc info`, which loads the config
 # without the D-Bus service; `rauc status` and `rauc install` need the service and, for
 # bundles, loop devices, so RAUC itself is not run here). Runs as root; no loop devices, no
-# D-Bus. VB_PI_TEST_BUSYBOX=1 runs the backend with busybox's sh and tools, as on the box.
+# D-Bus. VB_PI_TEST_BUSYBOX=1 runs the backend with busybox's sh and tools, as on the box;
+# VB_PI_TEST_RAUC_SERVICE=1 adds the real rauc service (private D-Bus) making the calls itself.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -284,5 +285,51 @@ mark_good
 expect "slot.txt after A committed" "os_prefix=a/" "$(cat "$FAT/slot.txt")"
 expect "states after A committed" "good good" "$(states)"
 expect_boot A "kernel v3"
+
+# VB_PI_TEST_RAUC_SERVICE=1: the real RAUC service (on a private D-Bus system bus, booted slot
+# given with --override-boot-slot) makes the calls itself: mark-good, mark-active other (the
+# backend copies slot B's files and arms the trial), mark-good in the trial commits it. Opt-in:
+# it needs dbus-daemon, which CI's run of this test does without.
+if [ "${VB_PI_TEST_RAUC_SERVICE:-0}" = 1 ]; then
+    step "(7) the real rauc service drives the backend"
+    VB_BOOT_FAT_MIB=64 "$FATSH" "$BOARD" "$w/firmware" "$w/root-v1/boot" "$FAT" >/dev/null
+    cp "$w/v1.ext4" "$VB_PI_DEV_A"
+    cp "$w/v2.ext4" "$VB_PI_DEV_B" # as if rauc had written it
+    sed -e "s|^device=.*-02\$|device=$VB_PI_DEV_A|" -e "s|^device=.*-03\$|device=$VB_PI_DEV_B|" \
+        -e "s|^bootloader-custom-backend=.*|bootloader-custom-backend=$BACKEND|" "$w/system-rpi4.conf" >"$w/system.conf"
+    cat >"$w/dbus.conf" <<CONF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig><type>system</type><listen>unix:path=$w/bus</listen><auth>EXTERNAL</auth>
+<policy context="default"><allow user="*"/><allow own="*"/><allow send_destination="*"/>
+<allow receive_sender="*"/></policy></busconfig>
+CONF
+    dbus-daemon --config-file="$w/dbus.conf" --nofork --nopidfile >"$w/dbus.log" 2>&1 &
+    dbus=$!
+    trap 'kill $dbus 2>/dev/null || true; rm -rf "$w"' EXIT
+    for _ in $(seq 50); do [ -S "$w/bus" ] && break; sleep 0.1; done
+    export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$w/bus
+    rauc_service() { # BOOTED COMMAND...: runs rauc status COMMAND... against a service booted in BOOTED
+        rauc service --conf="$w/system.conf" --override-boot-slot="$1" >>"$w/service.log" 2>&1 &
+        local svc=$! out
+        shift
+        for _ in $(seq 50); do rauc --conf="$w/system.conf" status >/dev/null 2>&1 && break; sleep 0.1; done
+        out=$(rauc --conf="$w/system.conf" status "$@" 2>&1) || { kill $svc; cat "$w/service.log" >&2; fail "rauc status $*: $out"; }
+        kill $svc
+        wait $svc 2>/dev/null || true
+        echo "$out"
+    }
+    expect_boot A "kernel v1"
+    rauc_service A mark-good booted >/dev/null
+    rauc_service A mark-active other >/dev/null
+    expect "rauc: b/Image" "kernel v2" "$(cat "$FAT/b/Image")"
+    out=$(rauc_service A)
+    echo "$out" | grep -q 'Activated: rootfs.1 (B)' || fail "rauc does not report B activated: $out"
+    expect_boot tryboot B "kernel v2"
+    rauc_service B mark-good booted >/dev/null
+    expect "rauc: slot.txt after mark-good" "os_prefix=b/" "$(cat "$FAT/slot.txt")"
+    expect_boot B "kernel v2"
+    kill $dbus
+fi
 
 step "passed in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
