@@ -274,35 +274,6 @@ def run(img, ports, sock_path, console_log):
     return sh, time.monotonic() - t0
 
 
-POWEROFF = ('echo "test: poweroff" >/dev/console; systemctl poweroff >/dev/console 2>&1 || '
-            'echo "test: systemctl poweroff failed: $?" >/dev/console')
-
-
-def power_off(sh, qemu, tries=3):
-    """Powers the guest off through the command channel. After the fallback boot the channel
-    has been seen to drop that one line (the guest kept serving and never saw it; cause not
-    found, docs/BENCHMARKS.md), so a line that does not take is sent again."""
-    # systemd's own log on the console from here, so a shutdown that hangs says where.
-    sh.run("systemd-analyze set-log-level info && systemd-analyze set-log-target console")
-    for attempt in range(1, tries + 1):
-        sh.send(POWEROFF)
-        try:
-            qemu.wait(timeout=40)
-            if attempt > 1:
-                print(f"poweroff took on attempt {attempt}", flush=True)
-            return
-        except subprocess.TimeoutExpired:
-            try:
-                rc, out = sh.run("systemctl is-system-running; echo channel-alive")
-                print(f"poweroff attempt {attempt}: guest still up ({out.split()})", flush=True)
-            except CheckFailed:
-                pass  # shutting down: the channel is gone
-    try:
-        qemu.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        raise CheckFailed(f"the guest did not power off after {tries} tries") from None
-
-
 def main(img):
     ports = {PORT_HTTP: free_port(), PORT_HTTPS: free_port()}
     sock_path = f"{img}/shell.sock"
@@ -313,7 +284,9 @@ def main(img):
     qemu = start_qemu(img, ports, sock_path, console_log)
     try:
         sh, total = run(img, ports, sock_path, console_log)
-        power_off(sh, qemu)
+        # After the fallback boot the channel has been seen to drop the poweroff line
+        # (docs/BENCHMARKS.md): up to three tries.
+        boottest.power_off(sh, qemu, tries=3, wait_s=40)
         print(f"update test passed: total_s={total:.1f}")
     except CheckFailed as e:
         print(f"FAIL: {e}", file=sys.stderr)
